@@ -1,0 +1,5 @@
+"""Allow ``python -m sqldetect`` (same as the ``sqldetect`` console script)."""
+
+from sqldetect.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The SPL front end: tokenizer, parser and syntax tree (see ``sqldetect.spl.ast``)."""
