@@ -1,0 +1,199 @@
+"""CLI commands that look at rules without running them: ``parse``, ``explain`` and ``coverage``.
+
+The logic lives in ``sqldetect.rules``, ``sqldetect.macros``, ``sqldetect.explain`` and
+``sqldetect.coverage``; this module only reads options, calls them, and prints. A bad rule is reported on
+stderr (one line plus a caret excerpt) and the next rule still runs; the exit code is 1 when any failed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from sqldetect.cli import main
+from sqldetect.errors import SqlDetectError
+from sqldetect.macros import MacroLibrary
+from sqldetect.rules import Rule, load_rules
+
+_MACROS_OPTION = click.option(
+    "--macros",
+    "macro_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Macro definitions (.conf, .yml, .yaml, .jsonl, .json) loaded over the shipped defaults; repeatable.",
+)
+
+
+def _debug(ctx: click.Context) -> bool:
+    return bool((ctx.find_root().obj or {}).get("debug"))
+
+
+def _report(ctx: click.Context, exc: SqlDetectError) -> None:
+    """Print one error to stderr (or re-raise it under ``--debug``)."""
+    if _debug(ctx):
+        raise exc
+    click.echo(f"error: {exc}", err=True)
+
+
+def _library(ctx: click.Context, macro_files: Sequence[Path]) -> MacroLibrary:
+    library = MacroLibrary.default()
+    for path in macro_files:
+        try:
+            library.load(path)
+        except SqlDetectError as exc:
+            _report(ctx, exc)
+            ctx.exit(1)
+    for problem in library.errors:
+        click.echo(f"warning: {problem.headline()}", err=True)
+    return library
+
+
+def _rules(ctx: click.Context, path: Path) -> tuple[list[Rule], bool]:
+    """Rules of ``path``; rule errors are printed. Returns the rules and whether any error occurred."""
+    result = load_rules(path)
+    for error in result.errors:
+        _report(ctx, error)
+    if result.rejected_files or result.rejected_rules:
+        click.echo(
+            f"skipped: {result.rejected_rules} rule(s), {result.rejected_files} file(s) rejected", err=True
+        )
+    return result.rules, bool(result.errors)
+
+
+@main.command("parse")
+@click.argument("rule_or_spl")
+@_MACROS_OPTION
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def parse_command(ctx: click.Context, rule_or_spl: str, macro_files: tuple[Path, ...], fmt: str) -> None:
+    """Parse RULE_OR_SPL and print its pipeline.
+
+    RULE_OR_SPL is a rule file or directory (every rule in it is parsed, macros expanded) or, when no such
+    path exists, a literal SPL string. JSON output is one object for a literal, a list for rule files.
+    """
+    from sqldetect.spl.parser import parse
+    from sqldetect.spl.printer import format_pipeline, pipeline_to_dict
+
+    library = _library(ctx, macro_files)
+    path = Path(rule_or_spl)
+    if not path.exists():
+        try:
+            expanded = library.expand(rule_or_spl)
+            pipeline = parse(expanded)
+        except SqlDetectError as exc:
+            _report(ctx, exc)
+            ctx.exit(1)
+        if fmt == "json":
+            click.echo(json.dumps({"expanded": expanded, "pipeline": pipeline_to_dict(pipeline)}, indent=2))
+        else:
+            click.echo(format_pipeline(pipeline))
+        return
+
+    rules, failed = _rules(ctx, path)
+    documents: list[dict[str, object]] = []
+    for rule in rules:
+        try:
+            expanded = library.expand(rule.logic, rule.id)
+            pipeline = parse(expanded, rule_id=rule.id)
+        except SqlDetectError as exc:
+            _report(ctx, exc.with_location(file=rule.source_file))
+            failed = True
+            documents.append({"id": rule.id, "title": rule.title, "error": exc.headline()})
+            continue
+        if fmt == "json":
+            documents.append(
+                {
+                    "id": rule.id,
+                    "title": rule.title,
+                    "expanded": expanded,
+                    "pipeline": pipeline_to_dict(pipeline),
+                }
+            )
+        else:
+            click.echo(f"# rule {rule.id}: {rule.title}")
+            click.echo(format_pipeline(pipeline))
+    if fmt == "json":
+        click.echo(json.dumps(documents, indent=2))
+    if failed:
+        ctx.exit(1)
+
+
+@main.command("explain")
+@click.argument("rule", type=click.Path(exists=True, path_type=Path))
+@_MACROS_OPTION
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A corpus directory (detections.jsonl + macros.jsonl): count other rules testing each indicator.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True
+)
+@click.pass_context
+def explain_command(
+    ctx: click.Context, rule: Path, macro_files: tuple[Path, ...], corpus: Path | None, fmt: str
+) -> None:
+    """Show the rule card of every rule in RULE: techniques, stages, indicators and search terms.
+
+    JSON output is a list of cards.
+    """
+    from sqldetect.coverage import load_corpus_library
+    from sqldetect.explain import CorpusIndex, build_card, card_to_dict, render_markdown, render_text
+
+    library = _library(ctx, macro_files)
+    index = None
+    if corpus is not None:
+        if not (corpus / "detections.jsonl").is_file():
+            raise click.BadParameter(f"{corpus} has no detections.jsonl", param_hint="--corpus")
+        index = CorpusIndex.from_dir(corpus, load_corpus_library(corpus, macro_files))
+    rules, failed = _rules(ctx, rule)
+    cards = []
+    for item in rules:
+        try:
+            cards.append(build_card(item, library, index))
+        except SqlDetectError as exc:
+            _report(ctx, exc.with_location(file=item.source_file))
+            failed = True
+    if fmt == "json":
+        click.echo(json.dumps([card_to_dict(c) for c in cards], indent=2, ensure_ascii=False))
+    else:
+        render = render_markdown if fmt == "markdown" else render_text
+        click.echo(("\n\n" if fmt == "text" else "\n").join(render(c) for c in cards))
+    if failed:
+        ctx.exit(1)
+
+
+@main.command("coverage")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_MACROS_OPTION
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write per-detection results (id, name, status, ok, phase, stage, error, reason) to this file.",
+)
+@click.option("--top", default=15, show_default=True, help="How many failure reasons to list.")
+@click.pass_context
+def coverage_command(
+    ctx: click.Context, directory: Path, macro_files: tuple[Path, ...], json_out: Path | None, top: int
+) -> None:
+    """Expand and parse every detection of DIRECTORY/detections.jsonl (macros from DIRECTORY/macros.jsonl).
+
+    The last line of the output is `parse P/N`.
+    """
+    from sqldetect.coverage import load_corpus_library, run_coverage
+
+    if not (directory / "detections.jsonl").is_file():
+        raise click.BadParameter(f"{directory} has no detections.jsonl", param_hint="DIRECTORY")
+    try:
+        library = load_corpus_library(directory, macro_files)
+    except SqlDetectError as exc:
+        _report(ctx, exc)
+        ctx.exit(1)
+    report = run_coverage(directory, library=library)
+    if json_out is not None:
+        json_out.write_text(json.dumps(report.to_json(), indent=1) + "\n", encoding="utf-8")
+    click.echo(report.render(top=top))
