@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from sqldetect.errors import Location, Span, SplSyntaxError, UnsupportedError
-from sqldetect.spl.scanner import Structure
+from sqldetect.spl.scanner import TOP_LEVEL, Structure, scan
 
 if TYPE_CHECKING:
     from sqldetect.spl.ast import Pipeline
@@ -59,6 +59,21 @@ class ParseContext:
             yield
         finally:
             self.depth -= 1
+
+    def open_string(self, start: int, end: int) -> None:
+        """Make ``source[start:end]`` (the inside of a quoted string that holds a search, such as
+        ``transaction startswith="..."``) parseable in place: scan it for brackets and parentheses and add
+        what it finds to the structure, so spans still point into the one source text."""
+        inner = scan(self.source[start:end])
+        if inner.problem is not None:
+            problem = inner.problem
+            raise self.error(f"in quoted search: {problem.message}", problem.span.start + start,
+                             problem.span.end + start)
+        for open_at, close_at in inner.closing.items():
+            self.closing[open_at + start] = close_at + start
+        for owner, pipes in inner.pipes.items():
+            if owner != TOP_LEVEL:
+                self.structure.pipes[owner + start] = [pipe + start for pipe in pipes]
 
     def subpipeline(self, open_at: int, commands_first: bool) -> Pipeline:
         """Parse the subsearch whose ``[`` is at ``open_at``."""

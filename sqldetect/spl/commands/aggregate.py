@@ -101,7 +101,7 @@ def _read_aggregations_and_by(
                 raise ctx.error("a second BY clause", token.start, token.end)
             args.next()
             seen_by = True
-            by = _read_by_fields(args, options, stop_words)
+            by = _read_by_fields(args, options, ("by", *stop_words))
             if not by:
                 raise args.unexpected(args.peek(), "expected at least one field after BY")
             continue
@@ -114,8 +114,11 @@ def _read_aggregations_and_by(
     return aggregations, by
 
 
-def _read_by_fields(args: ArgStream, options: dict[str, Option], stop_words: tuple[str, ...] = ()) -> list[FieldName]:
-    """BY fields, with options (``span=1h``) allowed among them; ``PREFIX(x)`` (tstats) is kept as written."""
+def _read_by_fields(
+    args: ArgStream, options: dict[str, Option], stop_words: tuple[str, ...] = (), calls: bool = False
+) -> list[FieldName]:
+    """BY fields, with options (``span=1h``) allowed among them. With ``calls`` (tstats) a word glued to a
+    parenthesised group, ``PREFIX(action=)``, is one field kept as written."""
     fields: list[FieldName] = []
     while True:
         args.skip_commas()
@@ -128,7 +131,7 @@ def _read_by_fields(args: ArgStream, options: dict[str, Option], stop_words: tup
             return fields
         args.next()
         follower = args.peek()
-        if token.kind == WORD and follower.kind == PAREN and args.glued(token, follower):
+        if calls and token.kind == WORD and follower.kind == PAREN and args.glued(token, follower):
             args.seek(follower.close + 1)
             text = args.text[token.start : follower.close + 1]
             fields.append(FieldName(text, Span(token.start, follower.close + 1)))
@@ -161,7 +164,7 @@ def parse_chart(ctx: ParseContext, stage: Stage) -> StatsCommand:
         by = [args.field_name(args.expect_name("a field after OVER"))]
         if args.peek().is_word("by"):
             args.next()
-            by.extend(_read_by_fields(args, options))
+            by.extend(_read_by_fields(args, options, ("by",)))
         args.expect_end("chart")
     return StatsCommand(**stage.common(ctx, options), aggregations=aggregations, by=by)
 
@@ -207,7 +210,7 @@ def parse_tstats(ctx: ParseContext, stage: Stage) -> TstatsCommand:
                     raise ctx.error("WHERE needs a search expression", token.start, token.end)
                 args.seek(stop)
             else:
-                by = _read_by_fields(args, options, stop_words=("from", "where"))
+                by = _read_by_fields(args, options, stop_words=("from", "where", "by"), calls=True)
                 if not by:
                     raise args.unexpected(args.peek(), "expected at least one field after BY")
             continue

@@ -190,8 +190,8 @@ def parse_foreach(ctx: ParseContext, stage: Stage) -> ForeachCommand:
 def _read_boundary(ctx: ParseContext, args: ArgStream) -> tuple[Option, SearchExpr | EvalExpr]:
     """``startswith=``/``endswith=`` followed by ``"search"``, ``(search)``, ``eval(expr)`` or a bare term.
 
-    A quoted search string is parsed in place, between its quotes, so spans stay exact (a search that
-    itself needs escaped quotes inside the string is not supported).
+    A quoted search string is parsed in place, between its quotes, so spans stay exact; inside it ``\\"``
+    is an escaped quote, as in a bare value.
     """
     key = args.next()
     args.next()  # '='
@@ -203,9 +203,12 @@ def _read_boundary(ctx: ParseContext, args: ArgStream) -> tuple[Option, SearchEx
     elif value.kind == PAREN:
         expr, _ = parse_search(ctx, value.start + 1, value.close)
         end = value.close + 1
-    elif value.kind in (STRING, WORD):
-        inner = (value.start + 1, value.end - 1) if value.kind == STRING else (value.start, value.end)
-        expr, _ = parse_search(ctx, *inner)
+    elif value.kind == STRING:
+        ctx.open_string(value.start + 1, value.end - 1)
+        expr, _ = parse_search(ctx, value.start + 1, value.end - 1)
+        end = value.end
+    elif value.kind == WORD:
+        expr, _ = parse_search(ctx, value.start, value.end)
         end = value.end
     else:
         raise args.unexpected(value, f"expected a search string, (search), or eval(...) after {key.text}=")
