@@ -97,6 +97,9 @@ class ArgStream:
         return ArgToken(kind, text, text, start, end)
 
     def peek(self, ahead: int = 0) -> ArgToken:
+        buffer = self._buffer
+        if len(buffer) > ahead:  # the common case: already lexed
+            return buffer[ahead]
         while len(self._buffer) <= ahead:
             pos = self._buffer[-1].end if self._buffer else self.pos
             token = self._lex(pos)

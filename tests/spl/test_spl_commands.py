@@ -591,3 +591,8 @@ def test_transaction_quoted_boundary_with_escapes_and_brackets(stage, sx) -> Non
 def test_transaction_quoted_boundary_with_unbalanced_bracket_is_an_error() -> None:
     with pytest.raises(SplSyntaxError, match="in quoted search: unbalanced bracket"):
         parse('| transaction u startswith="[x=1"')
+
+
+def test_repeated_option_keeps_the_last_value(stage) -> None:
+    command = stage("makeresults count=2 COUNT = 3")
+    assert command.count == 3 and list(command.options) == ["count"]

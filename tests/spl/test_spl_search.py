@@ -262,3 +262,9 @@ def test_search_errors_point_at_the_problem(text: str, message: str, caret: str)
     span = err.location.span
     assert text[span.start : span.end].startswith(caret)
     assert err.location.stage_index == 1 and err.location.stage_name == "search"
+
+
+def test_single_quotes_are_not_string_delimiters_in_search(sx) -> None:
+    pipeline = parse("user='a b' | stats count")
+    assert sx(pipeline.commands[0].expr) == "AND(user='a, b')"
+    assert len(pipeline.commands) == 2
