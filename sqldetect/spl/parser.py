@@ -122,9 +122,10 @@ def _stage(ctx: ParseContext, start: int, end: int, *, named: bool, subsearch: b
     boundary = match is not None and (match.end() == end or text[match.end()] in _AFTER_NAME)
     if named:
         if match is None or not boundary:
-            word = text[start:end].split(None, 1)[0] if start < end else ""
-            raise ctx.error(f"expected a command name after '|', found {word[:40]!r}", start,
-                            start + max(1, len(word)))
+            if start == end:
+                raise ctx.error("expected a command, found nothing", start)
+            word = text[start:end].split(None, 1)[0]
+            raise ctx.error(f"expected a command name after '|', found {word[:40]!r}", start, start + len(word))
         return Stage(match.group().lower(), Span(start, end), match.end(), end)
     if match is not None and boundary:
         name = match.group().lower()
