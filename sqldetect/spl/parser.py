@@ -33,6 +33,7 @@ GENERATING_COMMANDS = frozenset(
         "inputlookup", "tstats", "mstats", "makeresults", "rest", "from", "metadata", "datamodel",
         "loadjob", "savedsearch", "inputcsv", "dbinspect", "eventcount", "metasearch", "pivot",
         "multisearch", "union", "set", "gentimes", "search",
+        "summary",  # MLTK: ``join ... [ summary <model> ]`` in ESCU
     }
 )
 

@@ -188,3 +188,11 @@ def test_odd_but_valid_terms_parse() -> None:
     assert parse("\x00").commands[0].expr.value.text == "\x00"
     assert parse("\\").commands[0].expr.value.text == "\\"
     assert parse("a=\\").commands[0].expr.value.text == "\\"
+
+
+def test_mltk_summary_in_a_subsearch_is_a_command_not_search_terms() -> None:
+    """ESCU writes ``join user [ summary model_v1 ]``; reading it as a search for the words would be wrong."""
+    join = parse("x | join user [ summary cloud_excessive_api_calls_v1]").commands[1]
+    command = join.subsearch.pipeline.commands[0]
+    assert isinstance(command, ast.GenericCommand) and command.name == "summary"
+    assert command.words == ["cloud_excessive_api_calls_v1"]
