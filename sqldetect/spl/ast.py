@@ -21,7 +21,6 @@ eval is a string and an unquoted one a field).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from sqldetect.errors import Span
 
@@ -34,7 +33,8 @@ from sqldetect.errors import Span
 class SearchValue:
     """A right-hand value in ``search``: ``admin``, ``"a b"``, ``*.exe``, ``TERM(x)``, ``CASE(X)``.
 
-    ``text`` is unescaped. ``modifier`` is ``"TERM"``, ``"CASE"`` or ``None``.
+    ``text`` is unescaped. ``modifier`` is ``"TERM"``, ``"CASE"`` or ``None`` (``"PREFIX"`` for a tstats
+    ``PREFIX(x)`` term). ``span`` covers the value as written, quotes and modifier included.
     """
 
     text: str
@@ -100,7 +100,8 @@ class SearchNot:
 
 @dataclass
 class SearchAnd:
-    """Explicit ``AND`` or juxtaposition."""
+    """Explicit ``AND`` or juxtaposition. ``operands`` is empty for an empty group ``()`` (e.g. a macro that
+    expanded to nothing inside parentheses): an empty conjunction, true for every event."""
 
     operands: list[SearchExpr]
     span: Span
@@ -112,9 +113,9 @@ class SearchOr:
     span: Span
 
 
-SearchExpr = Union[
-    SearchTerm, SearchCompare, SearchIn, TimeModifier, SearchSubsearch, SearchNot, SearchAnd, SearchOr
-]
+SearchExpr = (
+    SearchTerm | SearchCompare | SearchIn | TimeModifier | SearchSubsearch | SearchNot | SearchAnd | SearchOr
+)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -184,7 +185,7 @@ class InList:
     negated: bool = False
 
 
-EvalExpr = Union[Literal, FieldRef, Call, BinaryOp, UnaryOp, InList]
+EvalExpr = Literal | FieldRef | Call | BinaryOp | UnaryOp | InList
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -551,7 +552,11 @@ class GenericCommand(Command):
 @dataclass
 class Pipeline:
     """A parsed SPL pipeline. ``source`` is the whole text that every span in the tree points into (for a
-    subsearch: the same text as the outer pipeline). ``generating`` is True when it starts with ``|``."""
+    subsearch: the same text as the outer pipeline). ``generating`` is True when it starts with ``|``.
+
+    ``source`` is the text as parsed: triple-backtick comments are blanked to spaces of the same length.
+    Inside a subsearch a generating command may be named without ``|`` (``[inputlookup x]``); such a
+    pipeline is ``generating`` too."""
 
     commands: list[Command]
     source: str

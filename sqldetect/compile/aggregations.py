@@ -1,0 +1,376 @@
+"""Statistical functions of stats / eventstats / streamstats / tstats / timechart as SQL aggregates.
+
+One table maps each SPL function to a small translation. A translation builds its SQL through ``Agg.wrap``,
+which is identity for ``stats`` (a GROUP BY aggregate) and adds ``OVER (...)`` for eventstats/streamstats, so
+one definition serves every command. Semantics (semantics doc §5 "stats", decisions in docs/semantics.md):
+``values`` are distinct, non-null, sorted as strings; ``list`` keeps input order and stops at 100; ``count(f)``
+and ``dc(f)`` count the values of multivalue fields; ``first``/``last`` follow the current row order; ``earliest``/
+``latest`` follow ``_time``; numeric functions ignore values that are not numbers; ``min``/``max`` are numeric
+when the values are numbers, else lexicographic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from sqldetect.compile import wildcards
+from sqldetect.compile.relation import Kind, Relation
+from sqldetect.compile.sql import anon, coalesce, epoch, lit, number_to_string, try_cast
+from sqldetect.compile.typed import Typed, as_number, as_string
+from sqldetect.spl import ast
+
+if TYPE_CHECKING:
+    from sqldetect.compile.context import StageContext
+
+LIST_LIMIT = 100
+
+
+@dataclass
+class AggInput:
+    """What one aggregation aggregates: a value (or None for ``count``), and the row order for
+    order-sensitive functions."""
+
+    value: Typed | None
+    order: list[exp.Ordered]
+    time: Typed | None  # the _time field, for earliest/latest
+
+
+Wrap = Callable[[exp.Expression], exp.Expression]
+
+
+@dataclass(frozen=True)
+class AggSpec:
+    name: str
+    translate: Callable[[AggInput, Wrap], Typed]
+    needs_arg: bool
+    consumes_order: bool = False
+    summary: str = ""
+
+
+AGGREGATIONS: dict[str, AggSpec] = {}
+
+
+def aggregation(name: str, *, aliases: tuple[str, ...] = (), needs_arg: bool = True, consumes_order: bool = False,
+                summary: str = "") -> Callable:
+    def decorate(fn: Callable[[AggInput, Wrap], Typed]) -> Callable[[AggInput, Wrap], Typed]:
+        spec = AggSpec(name, fn, needs_arg, consumes_order, summary or (fn.__doc__ or "").strip().splitlines()[0])
+        for key in (name, *aliases):
+            AGGREGATIONS[key] = spec
+        return fn
+
+    return decorate
+
+
+_PERCENTILE = re.compile(r"^(?:perc|p|exactperc|upperperc)(\d+(?:\.\d+)?)$")
+
+
+def find(func: str) -> AggSpec | None:
+    func = func.lower()
+    if func in AGGREGATIONS:
+        return AGGREGATIONS[func]
+    m = _PERCENTILE.match(func)
+    if m:
+        q = float(m.group(1)) / 100.0
+        return AggSpec(func, lambda a, w, q=q: _quantile(a, w, q), True, False, "percentile")
+    return None
+
+
+def consumes_order(aggs: list[ast.Aggregation]) -> bool:
+    return any((spec := find(a.func)) is not None and spec.consumes_order for a in aggs)
+
+
+# ---------------------------------------------------------------------------------------------------- helpers
+
+
+def _not_null(value: exp.Expression) -> exp.Expression:
+    return exp.Not(this=exp.Is(this=value, expression=exp.Null()))
+
+
+def _filtered(agg: exp.Expression, condition: exp.Expression) -> exp.Expression:
+    return exp.Filter(this=agg, expression=exp.Where(this=condition))
+
+
+def _number(inp: AggInput) -> exp.Expression:
+    assert inp.value is not None
+    return as_number(inp.value)
+
+
+def _flat_values(inp: AggInput, wrap: Wrap, distinct: bool) -> exp.Expression:
+    """All non-null values as one list (multivalue fields contribute each value)."""
+    value = inp.value
+    assert value is not None
+    if value.kind is Kind.MULTIVALUE:
+        gathered = wrap(_filtered(exp.ArrayAgg(this=value.sql), _not_null(value.sql)))
+        flat = anon("flatten", gathered)
+        return anon("list_distinct", flat) if distinct else flat
+    text = as_string(value)
+    inner: exp.Expression = exp.Distinct(expressions=[text]) if distinct else text
+    return wrap(_filtered(exp.ArrayAgg(this=inner), _not_null(value.sql)))
+
+
+def _ordered(value: exp.Expression, order: list[exp.Ordered]) -> exp.Expression:
+    if not order:
+        return value
+    return exp.Order(this=value, expressions=[o.copy() for o in order])
+
+
+# ---------------------------------------------------------------------------------------------------- counts
+
+
+@aggregation("count", aliases=("c",), needs_arg=False)
+def _count(inp: AggInput, wrap: Wrap) -> Typed:
+    """count / count(f): number of events, or of values of f."""
+    if inp.value is None:
+        return Typed(wrap(exp.Count(this=exp.Star())), Kind.NUMBER)
+    if inp.value.kind is Kind.MULTIVALUE:
+        return Typed(coalesce(wrap(exp.Sum(this=anon("len", inp.value.sql))), lit(0)), Kind.NUMBER)
+    if inp.value.kind is Kind.BOOLEAN:  # count(eval(cond))
+        return Typed(wrap(_filtered(exp.Count(this=exp.Star()), inp.value.sql)), Kind.NUMBER)
+    return Typed(wrap(exp.Count(this=inp.value.sql)), Kind.NUMBER)
+
+
+@aggregation("dc", aliases=("distinct_count", "estdc"))
+def _dc(inp: AggInput, wrap: Wrap) -> Typed:
+    """dc(f): number of distinct values."""
+    assert inp.value is not None
+    if inp.value.kind is Kind.MULTIVALUE:
+        return Typed(coalesce(anon("len", _flat_values(inp, wrap, distinct=True)), lit(0)), Kind.NUMBER)
+    return Typed(wrap(exp.Count(this=exp.Distinct(expressions=[as_string(inp.value)]))), Kind.NUMBER)
+
+
+# ---------------------------------------------------------------------------------------------------- lists
+
+
+@aggregation("values")
+def _values(inp: AggInput, wrap: Wrap) -> Typed:
+    """values(f): distinct values, sorted as strings."""
+    return Typed(anon("list_sort", _flat_values(inp, wrap, distinct=True)), Kind.MULTIVALUE)
+
+
+@aggregation("list", consumes_order=True)
+def _list(inp: AggInput, wrap: Wrap) -> Typed:
+    """list(f): values in row order, duplicates kept, at most 100."""
+    value = inp.value
+    assert value is not None
+    if value.kind is Kind.MULTIVALUE:
+        gathered = wrap(_filtered(exp.ArrayAgg(this=_ordered(value.sql, inp.order)), _not_null(value.sql)))
+        values = anon("flatten", gathered)
+    else:
+        values = wrap(_filtered(exp.ArrayAgg(this=_ordered(as_string(value), inp.order)), _not_null(value.sql)))
+    return Typed(anon("list_slice", values, lit(1), lit(LIST_LIMIT)), Kind.MULTIVALUE)
+
+
+# ---------------------------------------------------------------------------------------------------- extremes
+
+
+def _extreme(inp: AggInput, wrap: Wrap, cls: type) -> Typed:
+    value = inp.value
+    assert value is not None
+    if value.kind is Kind.NUMBER:
+        return Typed(wrap(cls(this=value.sql)), Kind.NUMBER)
+    if value.kind is Kind.TIME:
+        return Typed(epoch(wrap(cls(this=value.sql))), Kind.NUMBER)
+    if value.kind is Kind.MULTIVALUE:
+        # an aggregate cannot unnest: take each row's own extreme value first
+        text = anon("list_max" if cls is exp.Max else "list_min", value.sql)
+    else:
+        text = as_string(value)
+    numeric = wrap(cls(this=try_cast(text, "DOUBLE")))
+    # numeric when the values hold numbers, else the lexicographic extreme
+    return Typed(coalesce(number_to_string(numeric), wrap(cls(this=text))), Kind.STRING)
+
+
+@aggregation("min")
+def _min(inp: AggInput, wrap: Wrap) -> Typed:
+    """min(f): smallest value (numeric when numbers, else lexicographic)."""
+    return _extreme(inp, wrap, exp.Min)
+
+
+@aggregation("max")
+def _max(inp: AggInput, wrap: Wrap) -> Typed:
+    """max(f): largest value (numeric when numbers, else lexicographic)."""
+    return _extreme(inp, wrap, exp.Max)
+
+
+@aggregation("range")
+def _range(inp: AggInput, wrap: Wrap) -> Typed:
+    """range(f): max - min of the numeric values."""
+    n = _number(inp)
+    return Typed(exp.Sub(this=wrap(exp.Max(this=n)), expression=wrap(exp.Min(this=n))), Kind.NUMBER)
+
+
+# ---------------------------------------------------------------------------------------------------- numeric
+
+
+def _numeric(sql_name: str) -> Callable[[AggInput, Wrap], Typed]:
+    def translate(inp: AggInput, wrap: Wrap) -> Typed:
+        return Typed(wrap(anon(sql_name, _number(inp))), Kind.NUMBER)
+
+    return translate
+
+
+aggregation("avg", aliases=("mean",), summary="avg(f): mean of the numeric values")(_numeric("avg"))
+aggregation("sum", summary="sum(f): total of the numeric values")(_numeric("sum"))
+aggregation("stdev", summary="stdev(f): sample standard deviation")(_numeric("stddev_samp"))
+aggregation("stdevp", summary="stdevp(f): population standard deviation")(_numeric("stddev_pop"))
+aggregation("var", summary="var(f): sample variance")(_numeric("var_samp"))
+aggregation("varp", summary="varp(f): population variance")(_numeric("var_pop"))
+
+
+@aggregation("sumsq")
+def _sumsq(inp: AggInput, wrap: Wrap) -> Typed:
+    """sumsq(f): sum of squares."""
+    n = _number(inp)
+    return Typed(wrap(exp.Sum(this=exp.Mul(this=n, expression=n.copy()))), Kind.NUMBER)
+
+
+def _quantile(inp: AggInput, wrap: Wrap, q: float) -> Typed:
+    return Typed(wrap(anon("quantile_disc", _number(inp), lit(q))), Kind.NUMBER)
+
+
+@aggregation("median")
+def _median(inp: AggInput, wrap: Wrap) -> Typed:
+    """median(f): the middle value (the lower one for an even count)."""
+    return _quantile(inp, wrap, 0.5)
+
+
+@aggregation("mode")
+def _mode(inp: AggInput, wrap: Wrap) -> Typed:
+    """mode(f): the most frequent value."""
+    assert inp.value is not None
+    return Typed(wrap(anon("mode", as_string(inp.value))), Kind.STRING)
+
+
+# ---------------------------------------------------------------------------------------------------- order
+
+
+def _positional(inp: AggInput, wrap: Wrap, sql_name: str) -> Typed:
+    value = inp.value
+    assert value is not None
+    kind = value.kind if value.kind not in (Kind.TIME,) else Kind.NUMBER
+    sql = as_number(value) if value.kind is Kind.TIME else value.sql
+    agg = wrap(_filtered(anon(sql_name, _ordered(sql, inp.order)), _not_null(value.sql)))
+    return Typed(agg, kind)
+
+
+@aggregation("first", consumes_order=True)
+def _first(inp: AggInput, wrap: Wrap) -> Typed:
+    """first(f): the value of the first row in the current order (the most recent by default)."""
+    return _positional(inp, wrap, "first")
+
+
+@aggregation("last", consumes_order=True)
+def _last(inp: AggInput, wrap: Wrap) -> Typed:
+    """last(f): the value of the last row in the current order."""
+    return _positional(inp, wrap, "last")
+
+
+def _by_time(inp: AggInput, wrap: Wrap, sql_name: str) -> Typed:
+    value = inp.value
+    assert value is not None
+    if inp.time is None or inp.time.kind is Kind.NULL:
+        return Typed(exp.Null(), Kind.NULL)
+    kind = Kind.NUMBER if value.kind is Kind.TIME else value.kind
+    sql = as_number(value) if value.kind is Kind.TIME else value.sql
+    return Typed(wrap(_filtered(anon(sql_name, sql, inp.time.sql), _not_null(value.sql))), kind)
+
+
+@aggregation("earliest")
+def _earliest(inp: AggInput, wrap: Wrap) -> Typed:
+    """earliest(f): the value from the event with the smallest _time."""
+    return _by_time(inp, wrap, "arg_min")
+
+
+@aggregation("latest")
+def _latest(inp: AggInput, wrap: Wrap) -> Typed:
+    """latest(f): the value from the event with the largest _time."""
+    return _by_time(inp, wrap, "arg_max")
+
+
+@aggregation("earliest_time")
+def _earliest_time(inp: AggInput, wrap: Wrap) -> Typed:
+    """earliest_time(f): epoch time of the earliest event that has f."""
+    assert inp.value is not None
+    if inp.time is None:
+        return Typed(exp.Null(), Kind.NULL)
+    return Typed(epoch(wrap(_filtered(exp.Min(this=inp.time.sql), _not_null(inp.value.sql)))), Kind.NUMBER)
+
+
+@aggregation("latest_time")
+def _latest_time(inp: AggInput, wrap: Wrap) -> Typed:
+    """latest_time(f): epoch time of the latest event that has f."""
+    assert inp.value is not None
+    if inp.time is None:
+        return Typed(exp.Null(), Kind.NULL)
+    return Typed(epoch(wrap(_filtered(exp.Max(this=inp.time.sql), _not_null(inp.value.sql)))), Kind.NUMBER)
+
+
+# ---------------------------------------------------------------------------------------------------- expansion
+
+
+@dataclass
+class Planned:
+    """One concrete aggregation: output field name, SPL function, the input (None for count), eval or not."""
+
+    output: str
+    func: str
+    spec: AggSpec
+    field: str | None
+    eval_expr: ast.EvalExpr | None
+    span: object
+
+
+def plan_aggregations(ctx: StageContext, aggs: list[ast.Aggregation], relation: Relation,
+                      exclude: set[str] = frozenset()) -> list[Planned]:  # type: ignore[assignment]
+    """Resolve functions and expand wildcards (``values(*) AS *``) against the relation's fields."""
+    planned: list[Planned] = []
+    for agg in aggs:
+        spec = find(agg.func)
+        if spec is None:
+            raise ctx.unsupported(f"{agg.func}()", f"statistical function {agg.func}() is not supported", agg.span)
+        if agg.arg is None:
+            if spec.needs_arg:
+                raise ctx.error(f"{agg.func}() needs a field", agg.span)
+            planned.append(Planned(agg.alias or agg.text, agg.func, spec, None, None, agg.span))
+            continue
+        if agg.arg_is_eval or not isinstance(agg.arg, ast.FieldName):
+            planned.append(Planned(agg.alias or agg.text, agg.func, spec, None, agg.arg, agg.span))  # type: ignore[arg-type]
+            continue
+        pattern = agg.arg.name
+        if not wildcards.has_wildcard(pattern):
+            planned.append(Planned(agg.alias or agg.text, agg.func, spec, pattern, None, agg.span))
+            continue
+        for name in relation.names():
+            captures = wildcards.match(pattern, name)
+            if captures is None or name in exclude:
+                continue
+            if agg.alias:
+                try:
+                    output = wildcards.substitute(agg.alias, captures) if "*" in agg.alias else agg.alias
+                except ValueError:
+                    raise ctx.error("the AS name needs as many '*' as the field pattern", agg.span) from None
+            else:
+                output = f"{agg.func}({name})"
+            planned.append(Planned(output, agg.func, spec, name, None, agg.span))
+    return planned
+
+
+def translate_planned(ctx: StageContext, item: Planned, relation: Relation, order: list[exp.Ordered],
+                      wrap: Wrap) -> Typed:
+    if item.eval_expr is not None:
+        value: Typed | None = ctx.eval(item.eval_expr, relation)
+    elif item.field is not None:
+        value = ctx.field(item.field, relation)
+        if value.kind is Kind.NULL and item.func.lower() not in ("count", "c", "dc", "distinct_count"):
+            return Typed(exp.Null(), Kind.NULL)
+        if value.kind is Kind.NULL:
+            return Typed(lit(0), Kind.NUMBER)
+    else:
+        value = None
+    time = ctx.field("_time", relation)
+    return item.spec.translate(AggInput(value, order, time if time.kind is not Kind.NULL else None), wrap)

@@ -1,0 +1,83 @@
+"""``rename``: rename fields, with wildcards carried over (``rename Processes.* AS *``).
+
+Pairs apply in order. A target that already exists is replaced; renaming a field that does not exist onto an
+existing field removes that field's data (Splunk's documented behaviour). Columns keep their position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from sqldetect.compile import wildcards
+from sqldetect.compile.context import StageContext, StageResult
+from sqldetect.compile.registry import command
+from sqldetect.compile.relation import FieldInfo, Kind, OrderKey, Relation
+from sqldetect.compile.sql import col, ident, star
+from sqldetect.spl import ast
+
+
+@dataclass
+class _Slot:
+    name: str
+    kind: Kind
+    column: str
+
+
+@command("rename")
+def rename(ctx: StageContext, cmd: ast.RenameCommand) -> StageResult:
+    """Rename fields (AS), wildcards carried from source to target."""
+    slots = [_Slot(f.name, f.kind, f.column) for f in ctx.input]
+    removed: list[str] = []
+    for pair in cmd.pairs:
+        source, target = pair.source.name, pair.target.name
+        matches = [(s, wildcards.match(source, s.name)) for s in slots]
+        matches = [(s, caps) for s, caps in matches if caps is not None]
+        if not wildcards.has_wildcard(source) and not matches:
+            for s in [s for s in slots if s.name == target]:
+                slots.remove(s)
+                removed.append(s.column)
+            continue
+        for slot, captures in matches:
+            try:
+                new_name = wildcards.substitute(target, captures) if wildcards.has_wildcard(target) else target
+            except ValueError:
+                raise ctx.error("rename needs the same number of '*' on both sides", pair.span) from None
+            if new_name == slot.name:
+                continue
+            for other in [s for s in slots if s.name == new_name and s is not slot]:
+                slots.remove(other)
+                removed.append(other.column)
+            slot.name = new_name
+
+    output = Relation(order=[], hidden=list(ctx.input.hidden))
+    renames: list[exp.Expression] = []
+    new_columns: dict[str, str] = {}
+    for slot in slots:
+        column = slot.column
+        if slot.name != column:
+            probe = Relation({k: v for k, v in output.fields.items()}, hidden=output.hidden)
+            # Columns not renamed yet still hold their names: avoid them too.
+            pending = {s.column.lower() for s in slots if s.name == s.column}
+            wanted = ctx.new_column(slot.name, probe)
+            if wanted.lower() in pending and wanted.lower() != column.lower():
+                n = 2
+                while f"{slot.name}__{n}".lower() in pending | probe.columns():
+                    n += 1
+                wanted = f"{slot.name}__{n}"
+            if wanted != column:
+                renames.append(exp.Alias(this=col(column), alias=ident(wanted)))
+                new_columns[column] = wanted
+                column = wanted
+        output.fields[slot.name] = FieldInfo(slot.name, slot.kind, column)
+    args: dict[str, object] = {}
+    if removed:
+        args["except_"] = [col(c) for c in removed]
+    if renames:
+        args["rename"] = renames
+    select = exp.select(exp.Star(**args) if args else star()).from_(ctx.source())
+    # The order follows renamed columns; a removed one needs the order kept as data.
+    ctx.keep_order(output, select, set(removed))
+    output.order = [OrderKey(new_columns.get(k.column, k.column), k.descending, k.mode) for k in output.order]
+    return StageResult(select, output)

@@ -1,0 +1,111 @@
+"""``rex``: extract fields with a regex's named groups, or rewrite a field with ``mode=sed``.
+
+The regex is PCRE in SPL and RE2 in DuckDB: ``(?<name>`` becomes ``(?P<name>``, and features RE2 lacks are
+refused by name. DuckDB's ``regexp_extract(s, re, ['a','b'])`` maps names to groups by *position*, so each
+field is extracted with the number of its own group instead (the seed rule's ``(\\s+)?(?<process>.+)`` is group
+2). A row where the regex does not match, or where the group is empty, keeps the field's previous value.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from sqldetect.compile import matching
+from sqldetect.compile.context import StageContext, StageResult
+from sqldetect.compile.registry import command
+from sqldetect.compile.relation import Kind
+from sqldetect.compile.sql import anon, coalesce, lit, null
+from sqldetect.compile.typed import Typed, as_string
+from sqldetect.spl import ast
+
+
+def re2_pattern(ctx: StageContext, pattern: str, span) -> str:
+    converted, problems = matching.pcre_to_re2(pattern)
+    if problems:
+        raise ctx.unsupported(f"regex {problems[0]}",
+                              f"the regular expression uses {', '.join(problems)}, which RE2 (DuckDB) lacks", span)
+    return converted
+
+
+@command("rex")
+def rex(ctx: StageContext, cmd: ast.RexCommand) -> StageResult:
+    """Extract named regex groups into fields (max_match for multivalue), or mode=sed to rewrite a field."""
+    source = ctx.field(cmd.field)
+    if cmd.mode == "sed":
+        return _sed(ctx, cmd, source)
+    if cmd.mode is not None:
+        raise ctx.unsupported(f"rex mode={cmd.mode}", span=ctx.option_span("mode"))
+    if "offset_field" in cmd.options:
+        raise ctx.unsupported("rex offset_field=", span=ctx.option_span("offset_field"))
+    pattern = re2_pattern(ctx, cmd.regex, cmd.regex_span)
+    groups = matching.capture_groups(pattern)
+    named = [(i, name) for i, name in enumerate(groups, start=1) if name]
+    if not named:
+        raise ctx.error("rex needs at least one named group (?<name>...)", cmd.regex_span)
+    text = as_string(source) if source.kind is not Kind.STRING else source.sql
+    changes: list[tuple[str, Typed]] = []
+    for index, name in named:
+        if cmd.max_match == 1:
+            extracted = anon("nullif", anon("regexp_extract", text, lit(pattern), lit(index)), lit(""))
+            old = ctx.field(name)
+            if old.kind is not Kind.NULL:
+                extracted = coalesce(extracted, as_string(old) if old.kind is not Kind.STRING else old.sql)
+            changes.append((name, Typed(extracted, Kind.STRING)))
+        else:
+            values = anon("regexp_extract_all", text, lit(pattern), lit(index))
+            if cmd.max_match > 1:
+                values = anon("list_slice", values, lit(1), lit(cmd.max_match))
+            empty = exp.EQ(this=anon("len", values), expression=lit(0))
+            changes.append((name, Typed(exp.Case().when(empty, null("VARCHAR[]")).else_(values), Kind.MULTIVALUE)))
+    return ctx.with_changes(changes)
+
+
+_SED = re.compile(r"^s(.)(.*?)(?<!\\)\1(.*?)(?<!\\)\1([gi\d]*)$", re.S)
+_TRANSLITERATE = re.compile(r"^y(.)(.*?)(?<!\\)\1(.*?)(?<!\\)\1$", re.S)
+
+
+def _sed(ctx: StageContext, cmd: ast.RexCommand, source: Typed) -> StageResult:
+    expr = cmd.regex
+    m = _SED.match(expr)
+    text = as_string(source) if source.kind is not Kind.STRING else source.sql
+    if m:
+        delim, pattern, replacement, flags = m.groups()
+        pattern = pattern.replace("\\" + delim, delim)
+        replacement = replacement.replace("\\" + delim, delim)
+        flag_letters = "".join(ch for ch in flags if not ch.isdigit())
+        if any(ch.isdigit() for ch in flags):
+            raise ctx.unsupported("rex mode=sed Nth occurrence", span=cmd.regex_span)
+        pattern = re2_pattern(ctx, pattern, cmd.regex_span)
+        if "i" in flag_letters:
+            pattern = "(?i)" + pattern
+        options = "g" if "g" in flag_letters else ""
+        args = [text, lit(pattern), lit(_sed_replacement(replacement))]
+        if options:
+            args.append(lit(options))
+        new = Typed(anon("regexp_replace", *args), Kind.STRING)
+        return ctx.with_changes([(cmd.field, new)])
+    m = _TRANSLITERATE.match(expr)
+    if m:
+        _, left, right = m.groups()
+        if len(left) != len(right):
+            raise ctx.error("rex mode=sed y/// needs two lists of the same length", cmd.regex_span)
+        new = Typed(anon("translate", text, lit(left), lit(right)), Kind.STRING)
+        return ctx.with_changes([(cmd.field, new)])
+    raise ctx.error("rex mode=sed expects s/regex/replacement/[g] or y/abc/xyz/", cmd.regex_span)
+
+
+def _sed_replacement(replacement: str) -> str:
+    """sed's ``&`` (whole match) is RE2's ``\\0``; ``\\1`` back-references are the same in both."""
+    out = []
+    i = 0
+    while i < len(replacement):
+        ch = replacement[i]
+        if ch == "\\" and i + 1 < len(replacement):
+            out.append(replacement[i : i + 2])
+            i += 2
+            continue
+        out.append("\\0" if ch == "&" else ch)
+        i += 1
+    return "".join(out)

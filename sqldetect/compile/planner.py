@@ -1,0 +1,184 @@
+"""Turn a parsed pipeline into a chain of CTEs, one per SPL stage, plus a final SELECT.
+
+The planner walks the stages in order, hands each to its registered handler with the relation (fields, kinds,
+row order) produced by the stage before, and collects the resulting SELECTs. It also works out, before
+translating, which stages' row order is still needed later, so that order is kept as data only when some later
+command (head, dedup, streamstats, the final output...) depends on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from sqldetect.compile.context import CompileOptions, StageContext
+from sqldetect.compile.registry import lookup
+from sqldetect.compile.relation import Relation
+from sqldetect.compile.sql import alias, col
+from sqldetect.errors import Location, SqlDetectError, UnsupportedError
+from sqldetect.schema import Schema
+from sqldetect.spl import ast
+
+
+@dataclass
+class CompiledStage:
+    """One CTE: its name, the SPL it came from, and its SELECT."""
+
+    name: str
+    spl: str
+    select: exp.Select
+    relation: Relation
+
+
+@dataclass
+class CompiledQuery:
+    """The translation of a whole pipeline."""
+
+    stages: list[CompiledStage]
+    final: exp.Select
+    relation: Relation
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def output_fields(self) -> list[str]:
+        return self.relation.names()
+
+    def sql(self, pretty: bool = True) -> str:
+        from sqldetect.compile.render import render
+
+        return render(self, pretty=pretty)
+
+
+class Compiler:
+    """Translates one pipeline (and its subsearches) against one event-table schema."""
+
+    def __init__(self, schema: Schema, options: CompileOptions | None = None) -> None:
+        self.schema = schema
+        self.options = options or CompileOptions()
+        self.source = ""
+        self.stages: list[CompiledStage] = []
+        self.notes: list[str] = []
+
+    # ------------------------------------------------------------------------------------------------
+    def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
+        self.source = pipeline.source
+        self.stages = []
+        last_name, relation = self._compile_chain(pipeline, prefix="s")
+        final = self._final_select(last_name, relation)
+        return CompiledQuery(list(self.stages), final, relation, list(self.notes))
+
+    def compile_subpipeline(self, pipeline: ast.Pipeline, prefix: str) -> tuple[str, Relation]:
+        return self._compile_chain(pipeline, prefix=prefix)
+
+    def base_relation(self) -> Relation:
+        return Relation.from_schema(self.schema)
+
+    # ------------------------------------------------------------------------------------------------
+    def _compile_chain(self, pipeline: ast.Pipeline, prefix: str) -> tuple[str, Relation]:
+        commands = pipeline.commands
+        specs = []
+        for i, cmd in enumerate(commands, start=1):
+            spec = lookup(cmd.canonical) or lookup(cmd.name)
+            if spec is None:
+                raise self._unsupported_command(cmd, i)
+            if i == 1 and pipeline.generating and not spec.generating:
+                raise UnsupportedError(
+                    f"'{cmd.name}' cannot start a pipeline with '|'",
+                    self._location(cmd, i),
+                    construct=cmd.name,
+                )
+            specs.append(spec)
+        needed = _order_needed(commands, specs)
+
+        relation = self.base_relation()
+        source_name: str | None = self.options.table
+        if pipeline.generating:
+            relation = Relation()
+            source_name = None
+        for i, (cmd, spec) in enumerate(zip(commands, specs, strict=True), start=1):
+            name = f"{prefix}{i}_{_slug(spec.name)}"
+            ctx = StageContext(self, cmd, i, name, relation, source_name, order_needed=needed[i - 1])
+            try:
+                result = spec.handler(ctx, cmd)
+            except SqlDetectError as err:
+                raise err.with_location(
+                    rule_id=self.options.rule_id,
+                    stage_index=i,
+                    stage_name=cmd.name,
+                    source=self.source,
+                    span=cmd.span,
+                    stage_span=cmd.span,
+                ) from None
+            self.notes.extend(ctx.notes)
+            spl = self.source[cmd.span.start : cmd.span.end]
+            self.stages.append(CompiledStage(name, spl, result.select, result.relation))
+            relation = result.relation
+            source_name = name
+        return source_name or self.options.table, relation
+
+    def _final_select(self, last: str, relation: Relation) -> exp.Select:
+        items: list[exp.Expression] = []
+        for info in relation:
+            column = col(info.column)
+            items.append(column if info.column == info.name else alias(column, info.name))
+        if not items:
+            items = [exp.Star()]
+        select = exp.select(*items).from_(exp.Table(this=exp.to_identifier(last, quoted=True)))
+        if relation.order:
+            from sqldetect.compile.relation import order_by_expressions
+
+            select = select.order_by(*order_by_expressions(relation.order))
+        return select
+
+    def _location(self, cmd: ast.Command, index: int) -> Location:
+        return Location(
+            rule_id=self.options.rule_id,
+            stage_index=index,
+            stage_name=cmd.name,
+            source=self.source,
+            span=cmd.span,
+            stage_span=cmd.span,
+        )
+
+    def _unsupported_command(self, cmd: ast.Command, index: int) -> UnsupportedError:
+        loc = self._location(cmd, index)
+        name_span = ast_name_span(cmd, self.source)
+        loc = Location(loc.rule_id, loc.stage_index, loc.stage_name, loc.source, name_span, loc.stage_span)
+        return UnsupportedError(f"command '{cmd.name}' is not supported", loc, construct=cmd.name)
+
+
+def ast_name_span(cmd: ast.Command, source: str):
+    """The span of the command word at the start of a stage (for pointing at an unsupported command)."""
+    from sqldetect.errors import Span
+
+    text = source[cmd.span.start : cmd.span.end]
+    offset = text.lower().find(cmd.name.lower())
+    if offset < 0:
+        return cmd.span
+    return Span(cmd.span.start + offset, cmd.span.start + offset + len(cmd.name))
+
+
+def _order_needed(commands: list[ast.Command], specs: list) -> list[bool]:
+    """For each stage: is the row order it outputs used later? Walk backwards: the final output uses the
+    order; a consumer uses the order of its input; a command that resets the order makes the order before it
+    irrelevant (unless it also consumes it, e.g. stats first())."""
+    needed = [False] * len(commands)
+    downstream = True  # the final SELECT shows rows in order
+    for i in range(len(commands) - 1, -1, -1):
+        needed[i] = downstream
+        spec = specs[i]
+        if spec.consumes(commands[i]):
+            downstream = True
+        elif spec.resets_order:
+            downstream = False
+    return needed
+
+
+def _slug(name: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in name.lower())
+
+
+def compile_pipeline(pipeline: ast.Pipeline, schema: Schema, options: CompileOptions | None = None) -> CompiledQuery:
+    """Translate a parsed pipeline into a ``CompiledQuery`` (CTEs + final SELECT)."""
+    return Compiler(schema, options).compile(pipeline)
