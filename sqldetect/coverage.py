@@ -226,8 +226,8 @@ def reason_key(exc: SqlDetectError) -> str:
     """A short key that groups failures with the same cause.
 
     Unsupported constructs group by the construct (``unsupported: transaction``), unknown macros by the
-    macro (the fix is one definition), everything else by its message with quoted specifics and numbers
-    blanked out, cut at 80 characters.
+    macro (the fix is one definition), everything else by the command it happened in and its message with
+    quoted specifics and numbers blanked out, cut at 80 characters (``[rex] rex needs a quoted ...``).
     """
     if isinstance(exc, UnsupportedError) and exc.construct:
         return f"unsupported: {exc.construct}"
@@ -236,4 +236,5 @@ def reason_key(exc: SqlDetectError) -> str:
         return message.split(" (while expanding")[0]
     message = _QUOTED.sub("…", message)
     message = _NUMBER.sub("N", message)
-    return message[:80]
+    stage = exc.location.stage_name
+    return f"[{stage}] {message[:80]}" if stage else message[:80]

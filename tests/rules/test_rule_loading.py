@@ -63,7 +63,9 @@ def test_seed_rule_loads_every_catalog_key(project_root: Path) -> None:
     assert rule.extra == {}
 
 
-@pytest.mark.parametrize(("written", "expected"), [("1117.1190", "1117.1190"), ("42", "42"), ("'0012'", "0012")])
+@pytest.mark.parametrize(
+    ("written", "expected"), [("1117.1190", "1117.1190"), ("42", "42"), ("'0012'", "0012")]
+)
 def test_number_like_id_keeps_the_text_written(written: str, expected: str) -> None:
     result = load_rule_text(f"id: {written}\ntitle: t\nlogic: foo\n", "r.yml")
     assert [r.id for r in result.rules] == [expected]
