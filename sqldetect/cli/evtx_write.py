@@ -33,10 +33,13 @@ def evtx_write(source: Path, output: Path, strict: bool) -> None:
         result = convert_file(source, output, on_error=report, strict=strict)
     except SqlDetectError as exc:
         raise click.ClickException(exc.headline()) from None
-    click.echo(
-        f"wrote {result.written} records in {result.chunks} chunks to {output}"
-        + (f"; skipped {result.skipped} bad events" if result.skipped else ""),
-        err=True,
-    )
+    summary = f"wrote {_plural(result.written, 'record')} in {_plural(result.chunks, 'chunk')} to {output}"
+    if result.skipped:
+        summary += f"; skipped {_plural(result.skipped, 'bad event')}"
+    click.echo(summary, err=True)
     if result.skipped:
         raise SystemExit(1)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -323,6 +323,9 @@ def prepare_event(event: object) -> PreparedEvent:
     channel = _text(event, "channel")
     computer = _text(event, "computer")
     source_name = _text(event, "event_source_name", required=False)
+    for key, text in (("provider", provider), ("event_source_name", source_name)):
+        if text is not None and '"' in text:  # stored as attribute text, which python-evtx cannot quote
+            raise _fail(key, "must not contain '\"'")
     provider_guid = _guid(event, "provider_guid")
     activity_id = _guid(event, "activity_id")
     related_activity_id = _guid(event, "related_activity_id")
