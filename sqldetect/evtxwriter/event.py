@@ -218,20 +218,32 @@ def _guid(event: Mapping, field: str) -> bytes | None:
         raise _fail(field, f"is not a GUID like {{54849625-5478-4994-a5ba-3e3b0328c30d}}: {value!r}") from None
 
 
+_checked_names: set[str] = set()  # names already validated: a 1M-event run sees the same few hundred
+
+
 def _xml_name(name: object, field: str) -> str:
+    if name in _checked_names:
+        return name  # type: ignore[return-value]
     if not isinstance(name, str) or not _XML_NAME.match(name):
         raise _fail(field, f"{name!r} is not a usable XML name (letters, digits, '_', '-', '.'; "
                            "not starting with a digit)")
+    _checked_names.add(name)
     return name
 
 
 def _scalar(value: object, field: str) -> Value:
-    if isinstance(value, str):
-        _check_text(value, field)
-    try:
-        encoded = encode_scalar(value)
-    except (TypeError, ValueError) as exc:
-        raise _fail(field, str(exc)) from None
+    if type(value) is str:  # the common case, kept short: one encode validates and encodes
+        if "\x00" in value:
+            raise _fail(field, "contains a NUL character, which EVTX strings cannot hold")
+        try:
+            encoded: Value = (ValueType.WSTRING, value.encode("utf-16-le"))
+        except UnicodeEncodeError as exc:
+            raise _fail(field, f"is not valid Unicode ({exc.reason})") from None
+    else:
+        try:
+            encoded = encode_scalar(value)
+        except (TypeError, ValueError) as exc:
+            raise _fail(field, str(exc)) from None
     if len(encoded[1]) > 0xFFFF:
         raise _fail(field, f"is too long: {len(encoded[1])} bytes encoded, a value holds at most 65535 "
                            "(32767 UTF-16 characters)")
