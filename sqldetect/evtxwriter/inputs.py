@@ -2,7 +2,8 @@
 
 A source is either a list of events or a mapping ``{defaults: {...}, events: [...]}``; ``defaults`` fills
 keys an event leaves out (shallow: an event's ``data`` replaces the default ``data`` whole), which keeps
-fixture sources short (one channel, provider and computer for a whole file).
+fixture sources short (one channel, provider and computer for a whole file). Other top-level keys must start
+with ``x-`` and are ignored: a place to define YAML anchors that events then merge in with ``<<: *name``.
 
 YAML is read with a deliberately small set of implicit types: decimal integers, ``true``/``false`` and null.
 Everything else stays text, so ``0x1f4`` (a hex process id), ``10:00`` or ``2024-05-01 10:00:01.123``
@@ -51,8 +52,20 @@ _EventLoader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?(
                                    list("-+0123456789"))
 
 
-def read_events(path: str | Path) -> Iterator[SourceEvent | InvalidEventError]:
+class _JsonDataLoader(_EventLoader):
+    """The event loader plus decimal floats, for free-form JSON fixtures (the EVTX writer refuses floats)."""
+
+
+_JsonDataLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$"),
+    list("-+0123456789."),
+)
+
+
+def read_events(path: str | Path, *, floats: bool = False) -> Iterator[SourceEvent | InvalidEventError]:
     """Yield each event of the file at ``path``, or an ``InvalidEventError`` for an entry that is not one.
+
+    ``floats`` makes YAML read ``41.7`` as a number (for free-form JSON fixtures); by default it stays text.
 
     Raises ``EventInputError`` when the file as a whole cannot be read (missing, unknown suffix, broken
     YAML/JSON syntax, wrong top-level shape).
@@ -70,7 +83,7 @@ def read_events(path: str | Path) -> Iterator[SourceEvent | InvalidEventError]:
     except (OSError, UnicodeDecodeError) as exc:
         raise EventInputError(f"cannot read: {exc}", Location(file=str(path))) from None
     if kind == "yaml":
-        yield from _read_yaml(text, path)
+        yield from _read_yaml(text, path, _JsonDataLoader if floats else _EventLoader)
     else:
         yield from _read_json(text, path)
 
@@ -80,7 +93,7 @@ def _split_document(document: object, path: Path) -> tuple[Mapping, list]:
     if isinstance(document, list):
         return {}, document
     if isinstance(document, Mapping) and "events" in document:
-        extra = set(document) - {"defaults", "events"}
+        extra = {key for key in document if key not in {"defaults", "events"} and not str(key).startswith("x-")}
         if extra:
             raise EventInputError(f"unknown top-level key(s) {sorted(extra)}: expected 'defaults' and 'events'",
                                   Location(file=str(path)))
@@ -99,8 +112,8 @@ def _with_defaults(defaults: Mapping, event: object) -> object:
     return event
 
 
-def _read_yaml(text: str, path: Path) -> Iterator[SourceEvent | InvalidEventError]:
-    loader = _EventLoader(text)
+def _read_yaml(text: str, path: Path, loader_class: type[yaml.SafeLoader]) -> Iterator[SourceEvent | InvalidEventError]:
+    loader = loader_class(text)
     try:
         try:
             root = loader.get_single_node()

@@ -124,6 +124,7 @@ class EvtxWriter:
             self._file.write(header + struct.pack("<II", flags, zlib.crc32(header)))
             self._file.close()
             self._file = None
+            os.chmod(self._temp, _default_file_mode())  # mkstemp creates 0600; give the usual umask mode
             os.replace(self._temp, self.path)
         except BaseException:
             self.abort()
@@ -136,6 +137,13 @@ class EvtxWriter:
             self._file = None
         with contextlib.suppress(FileNotFoundError):
             self._temp.unlink()
+
+
+def _default_file_mode() -> int:
+    """The mode ``open()`` would give a new file under the current umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_evtx(path: str | os.PathLike[str], events: Iterable[object], *,

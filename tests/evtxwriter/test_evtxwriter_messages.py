@@ -50,6 +50,7 @@ def test_entries_are_well_formed(messages: dict) -> None:
             assert isinstance(message, str) and message.strip(), where
             assert "\r" not in message, f"{where}: line breaks are \\n"
             assert not message.endswith("\n"), f"{where}: no trailing line break"
+            assert not re.search(r"%\d+!", message), f"{where}: printf-style hints (%6!S!) are dropped"
             numbers = {int(n) for n in PLACEHOLDER.findall(message)}
             assert numbers, f"{where}: no placeholder"
             fields = entry.get("fields")
@@ -59,6 +60,16 @@ def test_entries_are_well_formed(messages: dict) -> None:
             assert isinstance(fields, list) and fields, where
             assert len(set(fields)) == len(fields), f"{where}: duplicate field names"
             assert max(numbers) <= len(fields), f"{where}: %{max(numbers)} but only {len(fields)} fields"
+
+
+def test_msiinstaller_messages(messages: dict) -> None:
+    msi = messages["MsiInstaller"]
+    assert msi[1040]["message"] == "Beginning a Windows Installer transaction: %1. Client Process Id: %2."
+    assert msi[1042]["message"] == "Ending a Windows Installer transaction: %1. Client Process Id: %2."
+    # The message-table text Windows renders, not the Event Logging page's paraphrase.
+    assert msi[1033]["message"].startswith("Windows Installer installed the product. Product Name: %1.")
+    # 117xx events carry their whole text in the first value.
+    assert msi[11707]["message"] == msi[11708]["message"] == msi[11724]["message"] == "%1"
 
 
 def test_sysmon_messages_list_every_field_in_order(messages: dict) -> None:

@@ -55,6 +55,20 @@ def test_yaml_keeps_text_as_written_and_applies_defaults(tmp_path: Path) -> None
     assert second.event["provider"] == "Microsoft-Windows-Sysmon"
 
 
+def test_yaml_anchors_under_x_keys_and_merge_keys(tmp_path: Path) -> None:
+    source = tmp_path / "anchors.yaml"
+    source.write_text(
+        "x-base: &base {provider: P, channel: C, computer: H, event_id: 4625}\n"
+        "x-data: &data {TargetUserName: administrator, IpAddress: 203.0.113.77}\n"
+        "events:\n"
+        "  - {<<: *base, time: '2024-01-01T00:00:00Z', data: {<<: *data, IpPort: '50001'}}\n"
+        "  - {<<: *base, time: '2024-01-01T00:00:01Z', data: {<<: *data, IpPort: '50002'}}\n"
+    )
+    first, second = (item.event for item in read_events(source))
+    assert first["event_id"] == second["event_id"] == 4625
+    assert second["data"] == {"TargetUserName": "administrator", "IpAddress": "203.0.113.77", "IpPort": "50002"}
+
+
 def test_yaml_list_source(tmp_path: Path) -> None:
     source = tmp_path / "list.yml"
     source.write_text("- {provider: P, channel: C, event_id: 1, computer: H, time: '2024-01-01T00:00:00Z'}\n")
