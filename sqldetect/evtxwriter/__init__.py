@@ -48,11 +48,14 @@ when they do not fit), booleans, or null (an empty element). Floats and other ty
 the table are errors, so a typo cannot silently drop a field.
 
 Entry points: ``write_evtx`` (streaming, bounded memory), ``EvtxWriter`` (one event at a time),
-``read_events_file`` (YAML / JSON / NDJSON sources with line numbers), ``python -m sqldetect.evtxwriter``
-and ``sqldetect evtx-write``.
+``convert_file`` (a YAML / JSON / NDJSON source to EVTX, bad events reported with file, line and field;
+``inputs.read_events`` reads such sources), ``python -m sqldetect.evtxwriter`` and ``sqldetect evtx-write``.
+The project's fixtures are regenerated with ``python -m sqldetect.evtxwriter.fixtures``.
 """
 
+from sqldetect.evtxwriter.convert import ConvertResult, convert_file
 from sqldetect.evtxwriter.event import InvalidEventError, parse_time, prepare_event
 from sqldetect.evtxwriter.writer import EvtxWriter, write_evtx
 
-__all__ = ["EvtxWriter", "InvalidEventError", "parse_time", "prepare_event", "write_evtx"]
+__all__ = ["ConvertResult", "EvtxWriter", "InvalidEventError", "convert_file", "parse_time", "prepare_event",
+           "write_evtx"]

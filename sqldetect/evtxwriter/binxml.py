@@ -16,6 +16,7 @@ against real files in ../shared/evtx (e.g. the name hash and the attribute-list 
 from __future__ import annotations
 
 import struct
+import uuid
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -205,8 +206,6 @@ def encode_wstring(text: str) -> bytes:
 
 def encode_guid(text: str) -> bytes:
     """A GUID in Windows' mixed-endian layout (``uuid.UUID.bytes_le``); braces are optional in ``text``."""
-    import uuid
-
     return uuid.UUID(text.strip().strip("{}")).bytes_le
 
 
