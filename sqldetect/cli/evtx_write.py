@@ -12,7 +12,7 @@ from sqldetect.evtxwriter.convert import convert_file
 from sqldetect.evtxwriter.event import InvalidEventError
 
 
-@main.command("evtx-write")
+@main.command("evtx-write", short_help="Make an EVTX file from event dicts (test tooling).")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="EVTX file to write (replaced atomically when done).")
@@ -33,6 +33,8 @@ def evtx_write(source: Path, output: Path, strict: bool) -> None:
         result = convert_file(source, output, on_error=report, strict=strict)
     except SqlDetectError as exc:
         raise click.ClickException(exc.headline()) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror or exc}") from None
     summary = f"wrote {_plural(result.written, 'record')} in {_plural(result.chunks, 'chunk')} to {output}"
     if result.skipped:
         summary += f"; skipped {_plural(result.skipped, 'bad event')}"

@@ -157,6 +157,17 @@ def test_cli_strict_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+def test_cli_reports_an_unwritable_output(tmp_path: Path) -> None:
+    source = tmp_path / "events.yaml"
+    source.write_text(YAML_SOURCE)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    result = CliRunner().invoke(main, ["evtx-write", str(source), "-o", str(blocker / "out.evtx")])
+    assert result.exit_code == 1
+    assert "cannot write" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     source = tmp_path / "events.yaml"
     source.write_text(YAML_SOURCE)
