@@ -503,7 +503,7 @@ def _mvindex(tr: EvalTranslator, node: ast.Call) -> Typed:
     start = lit(int(start_lit) + 1 if start_lit >= 0 else int(start_lit)) if start_lit is not None else _list_index(
         cast(as_number(_arg(tr, node, 1)), "BIGINT"))
     if len(node.args) == 2:
-        return Typed(exp.Bracket(this=values, expressions=[start]), Kind.STRING)
+        return Typed(anon("list_extract", values, start), Kind.STRING)
     end_lit = _literal_number(node, 2)
     end = lit(int(end_lit) + 1 if end_lit >= 0 else int(end_lit)) if end_lit is not None else _list_index(
         cast(as_number(_arg(tr, node, 2)), "BIGINT"))
@@ -533,8 +533,8 @@ def _mvdedup(tr: EvalTranslator, node: ast.Call) -> Typed:
     """mvdedup(f): values without repeats, first occurrence kept."""
     values = as_list(_arg(tr, node, 0))
     keep = exp.Lambda(
-        this=exp.EQ(this=anon("list_position", values, exp.column(ELEMENT)), expression=exp.column("i")),
-        expressions=[exp.to_identifier(ELEMENT), exp.to_identifier("i")],
+        this=exp.EQ(this=anon("list_position", values, exp.column(ELEMENT)), expression=exp.column("_i")),
+        expressions=[exp.to_identifier(ELEMENT), exp.to_identifier("_i")],
     )
     return Typed(anon("list_filter", values, keep), Kind.MULTIVALUE)
 
@@ -559,10 +559,10 @@ def _mvzip(tr: EvalTranslator, node: ast.Call) -> Typed:
     """mvzip(a, b[, delim]): pairwise joined values (delim default ","), as long as the shorter list."""
     delim = as_string(_arg(tr, node, 2)) if len(node.args) == 3 else lit(",")
     pairs = anon("list_zip", as_list(_arg(tr, node, 0)), as_list(_arg(tr, node, 1)), TRUE)
-    pair = exp.column("p")
-    joined = exp.DPipe(this=exp.DPipe(this=exp.Bracket(this=pair, expressions=[lit(1)]), expression=delim),
-                       expression=exp.Bracket(this=pair, expressions=[lit(2)]))
-    return Typed(func("list_transform", pairs, lam("p", joined)), Kind.MULTIVALUE)
+    pair = exp.column("_p")
+    joined = exp.DPipe(this=exp.DPipe(this=anon("list_extract", pair, lit(1)), expression=delim),
+                       expression=anon("list_extract", pair, lit(2)))
+    return Typed(func("list_transform", pairs, lam("_p", joined)), Kind.MULTIVALUE)
 
 
 @function("mvrange", 2, 3)

@@ -39,7 +39,7 @@ class Typed:
         return Typed(exp.Null(), Kind.NULL)
 
 
-ELEMENT = "v"  # name of the lambda parameter used for per-value operations on multivalue fields
+ELEMENT = "_v"  # lambda parameter for per-value operations on multivalue fields (a name no SPL field uses)
 
 
 def as_string(t: Typed) -> exp.Expression:
@@ -53,7 +53,7 @@ def as_string(t: Typed) -> exp.Expression:
     if t.kind is Kind.BOOLEAN:
         return exp.Case().when(t.sql, lit("True")).else_(lit("False"))
     if t.kind is Kind.MULTIVALUE:
-        return exp.Bracket(this=t.sql, expressions=[lit(1)])
+        return anon("list_extract", t.sql, lit(1))
     return null()
 
 
@@ -68,7 +68,7 @@ def as_number(t: Typed) -> exp.Expression:
     if t.kind is Kind.BOOLEAN:
         return cast(t.sql, "DOUBLE")
     if t.kind is Kind.MULTIVALUE:
-        return try_cast(exp.Bracket(this=t.sql, expressions=[lit(1)]), "DOUBLE")
+        return try_cast(anon("list_extract", t.sql, lit(1)), "DOUBLE")
     return null("DOUBLE")
 
 
