@@ -1,5 +1,5 @@
 """Allow ``python -m sqldetect`` (same as the ``sqldetect`` console script)."""
 
-from sqldetect.cli import main
+from sqldetect.cli import entry
 
-main()
+entry()

@@ -26,6 +26,32 @@ def main(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+def entry() -> None:
+    """Console-script entry point: click usage errors exit with 1 (not click's 2), as documented, and any
+    project error is one clear line plus its caret excerpt unless --debug asks for the traceback."""
+    import sys
+
+    from sqldetect.errors import SqlDetectError
+
+    debug = "--debug" in sys.argv[1:]
+    try:
+        code = main.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(1)
+    except SqlDetectError as exc:
+        if debug:
+            raise
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    sys.exit(code or 0)
+
+
 # Sub-commands register themselves here, one import per module.
 from sqldetect.cli import evtx_write as _evtx_write  # noqa: F401, E402
 from sqldetect.cli import frontend as _frontend  # noqa: F401, E402
+from sqldetect.cli import rules_cmds as _rules_cmds  # noqa: F401, E402
+from sqldetect.cli import run as _run  # noqa: F401, E402

@@ -8,59 +8,16 @@ stderr (one line plus a caret excerpt) and the next rule still runs; the exit co
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from sqldetect.cli import main
+from sqldetect.cli.common import MACROS_OPTION as _MACROS_OPTION
+from sqldetect.cli.common import load_rule_paths as _rules
+from sqldetect.cli.common import macro_library as _library
+from sqldetect.cli.common import report_error as _report
 from sqldetect.errors import SqlDetectError
-from sqldetect.macros import MacroLibrary
-from sqldetect.rules import Rule, load_rules
-
-_MACROS_OPTION = click.option(
-    "--macros",
-    "macro_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Macro definitions (.conf, .yml, .yaml, .jsonl, .json) loaded over the shipped defaults; repeatable.",
-)
-
-
-def _debug(ctx: click.Context) -> bool:
-    return bool((ctx.find_root().obj or {}).get("debug"))
-
-
-def _report(ctx: click.Context, exc: SqlDetectError) -> None:
-    """Print one error to stderr (or re-raise it under ``--debug``)."""
-    if _debug(ctx):
-        raise exc
-    click.echo(f"error: {exc}", err=True)
-
-
-def _library(ctx: click.Context, macro_files: Sequence[Path]) -> MacroLibrary:
-    library = MacroLibrary.default()
-    for path in macro_files:
-        try:
-            library.load(path)
-        except SqlDetectError as exc:
-            _report(ctx, exc)
-            ctx.exit(1)
-    for problem in library.errors:
-        click.echo(f"warning: {problem.headline()}", err=True)
-    return library
-
-
-def _rules(ctx: click.Context, path: Path) -> tuple[list[Rule], bool]:
-    """Rules of ``path``; rule errors are printed. Returns the rules and whether any error occurred."""
-    result = load_rules(path)
-    for error in result.errors:
-        _report(ctx, error)
-    if result.rejected_files or result.rejected_rules:
-        click.echo(
-            f"skipped: {result.rejected_rules} rule(s), {result.rejected_files} file(s) rejected", err=True
-        )
-    return result.rules, bool(result.errors)
 
 
 @main.command("parse")

@@ -91,7 +91,8 @@ def lam(param: str, body: exp.Expression) -> exp.Lambda:
 
 
 def and_(*conds: exp.Expression) -> exp.Expression:
-    items = [c for c in conds if c is not None]
+    """AND of the conditions, leaving out literal TRUEs (``search * foo`` needs no ``TRUE AND``)."""
+    items = [c for c in conds if c is not None and c != TRUE]
     if not items:
         return TRUE
     out = items[0]

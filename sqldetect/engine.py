@@ -1,0 +1,231 @@
+"""The engine: load events, translate rules, run them, collect hits.
+
+This is the Python API behind ``sqldetect run`` and the one a notebook uses::
+
+    from sqldetect import Engine, load_rules
+    engine = Engine()                       # in-memory DuckDB
+    engine.load(["fixtures/"])
+    report = engine.run(load_rules("rules/"))
+    for outcome in report.outcomes:
+        print(outcome.rule.id, len(outcome.rows))
+
+Rules are untrusted input: before the first rule runs, the engine switches DuckDB's external access off
+(``enable_external_access=false``) and allows only the lookup files the translation needs, then locks the
+configuration, so a rule can neither read other files nor turn access back on. Rule text only ever reaches SQL
+as escaped literals or quoted identifiers (see ``sqldetect.compile.sql``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from sqldetect.compile import CompiledQuery, CompileOptions, compile_pipeline
+from sqldetect.errors import EventInputError, Location, SqlDetectError, UnsupportedError
+from sqldetect.macros import MacroLibrary
+from sqldetect.results import QueryResult, normalize_row
+from sqldetect.rules import Rule
+from sqldetect.schema import Schema
+
+
+@dataclass
+class RuleOutcome:
+    """What happened to one rule: ``ok`` (ran; ``rows`` are its hits), ``refused`` (cannot be translated:
+    ``error`` says why) or ``error`` (translated but failed to run)."""
+
+    rule: Rule
+    status: str
+    fields: list[str] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    sql: str | None = None
+    error: SqlDetectError | None = None
+    elapsed: float = 0.0
+
+    @property
+    def hits(self) -> int:
+        return len(self.rows) if self.status == "ok" else 0
+
+
+@dataclass
+class RunReport:
+    """All rule outcomes of one run, plus what was scanned."""
+
+    outcomes: list[RuleOutcome] = field(default_factory=list)
+    events_scanned: int = 0
+    elapsed: float = 0.0
+
+    @property
+    def ran(self) -> list[RuleOutcome]:
+        return [o for o in self.outcomes if o.status == "ok"]
+
+    @property
+    def refused(self) -> list[RuleOutcome]:
+        return [o for o in self.outcomes if o.status == "refused"]
+
+    @property
+    def failed(self) -> list[RuleOutcome]:
+        return [o for o in self.outcomes if o.status == "error"]
+
+    @property
+    def total_hits(self) -> int:
+        return sum(o.hits for o in self.outcomes)
+
+
+class Engine:
+    """Events in a DuckDB table, and rules run against them.
+
+    ``db``: a DuckDB file (None: in memory) or an open connection. ``table``: the event table. ``macros``: extra
+    macro files on top of the shipped defaults. ``lookups`` / ``datamodels``: resolvers handed to the
+    translator. ``now``: a fixed "now" for relative times (reproducible runs).
+    """
+
+    def __init__(
+        self,
+        db: str | os.PathLike[str] | duckdb.DuckDBPyConnection | None = None,
+        *,
+        table: str = "events",
+        macros: Iterable[str | os.PathLike[str]] = (),
+        lookups: Any = None,
+        datamodels: Any = None,
+        field_mapping: dict[str, str] | None = None,
+        now: Any = None,
+        read_only: bool = False,
+    ) -> None:
+        if isinstance(db, duckdb.DuckDBPyConnection):
+            self.con = db
+        elif db is None:
+            self.con = duckdb.connect()
+        else:
+            try:
+                self.con = duckdb.connect(str(Path(db)), read_only=read_only)
+            except duckdb.Error as exc:
+                raise EventInputError(f"cannot open database: {exc}", Location(file=str(db))) from exc
+        self.table = table
+        self.macros = MacroLibrary.default()
+        for path in macros:
+            self.macros.load(path)
+        self.lookups = lookups
+        self.datamodels = datamodels
+        self.field_mapping = field_mapping
+        self.now = now
+        self._locked = False
+        self._schema: Schema | None = None
+
+    # ------------------------------------------------------------------------------------------------ events
+    def load(self, paths: Sequence[str | os.PathLike[str]] | str, **options: Any):
+        """Append events (EVTX, JSON, NDJSON, directories, globs) to the event table; see ``EventStore.load``."""
+        if self._locked:
+            raise EventInputError("events must be loaded before the first rule runs (file access is then locked)")
+        from sqldetect.events.store import EventStore
+
+        report = EventStore(self.con, table=self.table).load(paths, **options)
+        self._schema = None
+        return report
+
+    def schema(self) -> Schema:
+        """The event table's fields; when the table does not exist yet, the Windows event schema."""
+        if self._schema is None:
+            exists = self.con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [self.table]
+            ).fetchall()[0][0]
+            if exists:
+                self._schema = Schema.from_duckdb(self.con, self.table)
+            else:
+                from sqldetect.compile import default_schema
+
+                self._schema = default_schema()
+        return self._schema
+
+    def count(self) -> int:
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [self.table]
+        ).fetchall()[0][0]
+        if not exists:
+            return 0
+        quoted = '"' + self.table.replace('"', '""') + '"'
+        return int(self.con.execute(f"SELECT count(*) FROM {quoted}").fetchall()[0][0])
+
+    # ------------------------------------------------------------------------------------------------ rules
+    def options(self, rule_id: str | None = None) -> CompileOptions:
+        return CompileOptions(table=self.table, now=self.now, lookups=self.lookups, datamodels=self.datamodels,
+                              field_mapping=self.field_mapping, rule_id=rule_id)
+
+    def compile_spl(self, spl: str, rule_id: str | None = None) -> CompiledQuery:
+        """Expand macros, parse and translate SPL against the event table's schema."""
+        from sqldetect.spl.parser import parse
+
+        expanded = self.macros.expand(spl, rule_id=rule_id)
+        pipeline = parse(expanded, rule_id=rule_id)
+        return compile_pipeline(pipeline, self.schema(), self.options(rule_id))
+
+    def compile_rule(self, rule: Rule) -> CompiledQuery:
+        return self.compile_spl(rule.logic, rule_id=rule.id)
+
+    def execute(self, compiled: CompiledQuery) -> QueryResult:
+        """Run a compiled query (with file access locked down) and return SPL-shaped rows."""
+        self.lock()
+        sql = compiled.sql()
+        started = time.perf_counter()
+        cursor = self.con.execute(sql)
+        names = compiled.output_fields
+        rows = [normalize_row(names, values) for values in cursor.fetchall()]
+        return QueryResult(names, rows, sql, time.perf_counter() - started)
+
+    def run_spl(self, spl: str) -> QueryResult:
+        return self.execute(self.compile_spl(spl))
+
+    def run_rule(self, rule: Rule) -> RuleOutcome:
+        started = time.perf_counter()
+        try:
+            compiled = self.compile_rule(rule)
+        except SqlDetectError as err:
+            return RuleOutcome(rule, "refused", error=err, elapsed=time.perf_counter() - started)
+        try:
+            result = self.execute(compiled)
+        except duckdb.Error as exc:
+            err = SqlDetectError(f"the translated SQL failed: {str(exc).splitlines()[0]}", Location(rule_id=rule.id))
+            return RuleOutcome(rule, "error", compiled.output_fields, sql=compiled.sql(), error=err,
+                               elapsed=time.perf_counter() - started)
+        return RuleOutcome(rule, "ok", result.fields, result.rows, result.sql, elapsed=time.perf_counter() - started)
+
+    def run(self, rules: Iterable[Rule], *, progress: Any = None) -> RunReport:
+        """Run every rule; one rule's refusal or failure never stops the others."""
+        started = time.perf_counter()
+        report = RunReport(events_scanned=self.count())
+        for rule in rules:
+            report.outcomes.append(self.run_rule(rule))
+            if progress is not None:
+                progress()
+        report.elapsed = time.perf_counter() - started
+        return report
+
+    # ------------------------------------------------------------------------------------------------ safety
+    def lock(self) -> None:
+        """Disable file and network access except for the lookup files, and freeze the configuration."""
+        if self._locked:
+            return
+        allowed = [str(p) for p in self._lookup_files()]
+        if allowed:
+            self.con.execute("SET allowed_paths = ?", [allowed])
+        self.con.execute("SET enable_external_access = false")
+        self.con.execute("SET lock_configuration = true")
+        self._locked = True
+
+    def _lookup_files(self) -> list[Path]:
+        files = getattr(self.lookups, "files", None)
+        if callable(files):
+            return [Path(p).resolve() for p in files()]
+        return []
+
+
+def refusal_reason(error: SqlDetectError) -> str:
+    """A short grouping key for a refusal: the construct for UnsupportedError, else the message."""
+    if isinstance(error, UnsupportedError) and error.construct:
+        return error.construct
+    return error.message.split(":")[0][:80]
