@@ -156,7 +156,7 @@ def star(exclude: list[str] | None = None, replace: list[exp.Alias] | None = Non
 
 def number_to_string(expr: exp.Expression) -> exp.Expression:
     """Render a number the way Splunk prints it: ``3`` not ``3.0``, ``0.5``; 15 significant digits."""
-    return anon("printf", lit("%.15g"), expr)
+    return anon("printf", lit("%.15g"), cast(expr, "DOUBLE"))
 
 
 def epoch(expr: exp.Expression) -> exp.Expression:

@@ -87,22 +87,31 @@ def _cell(kind: FieldKind, value: Any) -> Any:
         items = value if isinstance(value, list) else [value]
         return [None if v is None else str(v) for v in items]
     if kind is FieldKind.NUMBER:
-        return float(value)
+        return value if isinstance(value, int) and not isinstance(value, bool) else float(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
 
 
+def _sql_type(field: Field, events: list[dict[str, Any]]) -> str:
+    """Numbers that are all whole become BIGINT (as the event store types EventCode), others DOUBLE."""
+    if field.kind is FieldKind.NUMBER:
+        values = [e.get(field.name) for e in events if e.get(field.name) is not None]
+        if field.name == "_serial" or all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            return "BIGINT"
+    return _SQL_TYPES[field.kind]
+
+
 def build_events(con: duckdb.DuckDBPyConnection, events: list[dict[str, Any]], schema: Schema,
                  table: str = "events") -> None:
-    columns = ", ".join(f'"{f.name}" {_SQL_TYPES[f.kind]}' for f in schema)
+    columns = ", ".join(f'"{f.name}" {_sql_type(f, events)}' for f in schema)
     con.execute(f'CREATE TABLE "{table}" ({columns})')
     rows = []
     for index, event in enumerate(events):
         row = []
         for f in schema:
             if f.name == "_serial":
-                row.append(float(len(events) - index))
+                row.append(len(events) - index)
             else:
                 row.append(_cell(f.kind, event.get(f.name)))
         rows.append(row)
