@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +53,7 @@ import yaml
 from sqlglot import exp
 
 from sqldetect.compile.relation import FieldInfo, Kind, OrderKey, Relation
-from sqldetect.compile.sql import TRUE, alias, and_, anon, case, coalesce, ident, lit, null, star
+from sqldetect.compile.sql import TRUE, alias, and_, anon, case, coalesce, col, ident, lit, null, star
 from sqldetect.compile.typed import Typed, as_list, as_number, as_stored, as_string
 from sqldetect.errors import DataModelError, SqlDetectError, TranslationError, UnsupportedError
 from sqldetect.schema import FieldKind
@@ -212,6 +212,9 @@ class DataModels:
 
     def __init__(self, models: Iterable[DataModel] = ()) -> None:
         self.models: dict[str, DataModel] = {m.name: m for m in models}
+        #: compiled data sets by (data set path, event schema, table, now): every rule over Endpoint.Processes
+        #: needs the same SQL, and translating it is most of the cost of translating a tstats rule
+        self.compiled: dict[tuple[Any, ...], list[CompiledLevel]] = {}
 
     def __iter__(self) -> Iterator[DataModel]:
         return iter(self.models.values())
@@ -530,15 +533,19 @@ class CompiledLevel:
 class DatasetCompiler:
     """Compiles a data set (and its ancestors) into SELECTs over the event table, one per data set.
 
-    Each SELECT passes the input's columns through (``* EXCLUDE``: a CIM field replaces an input field of the
-    same name) and adds the data set's fields; branches are ``UNION ALL``-ed with their kinds unified. So the
-    relation a level outputs has every event field plus the CIM fields, which is what ``| from datamodel``
-    shows and what a child's constraint can test."""
+    Each SELECT adds the data set's fields to the input's (a CIM field replaces an input field of the same
+    name); branches are ``UNION ALL``-ed with their kinds unified. Two shapes:
 
-    def __init__(self, ctx: StageContext, dataset: Dataset, *, name_prefix: str, span: Any = None) -> None:
+    * ``all_fields`` (``| from datamodel``): every event field passes through (``* EXCLUDE``), because the rows
+      are events that later stages may search on any field (and ``_raw``);
+    * narrow (tstats): only what tstats can see passes through: ``_time``, ``host``, ``source``,
+      ``sourcetype``, ``index``, the row-order columns, the CIM fields, and the event fields a child data set of
+      the chain still reads. On a wide event table this halves DuckDB's planning time."""
+
+    def __init__(self, ctx: StageContext, dataset: Dataset, *, all_fields: bool, span: Any = None) -> None:
         self.ctx = ctx
         self.dataset = dataset
-        self.prefix = name_prefix
+        self.all_fields = all_fields
         self.span = span
 
     def compile(self) -> list[CompiledLevel]:
@@ -552,15 +559,15 @@ class DatasetCompiler:
             relation = self.ctx.compiler.base_relation()
             source = self.ctx.compiler.options.table
         levels: list[CompiledLevel] = []
-        for dataset in chain:
-            level = self._level(dataset, source, relation)
+        for index, dataset in enumerate(chain):
+            keep = None if self.all_fields else _kept_fields(chain, index)
+            level = self._level(dataset, source, relation, keep)
             levels.append(level)
             source, relation = level.name, level.relation
         return levels
 
     # ------------------------------------------------------------------------------------------------
-    def _level(self, dataset: Dataset, source: str, relation: Relation) -> CompiledLevel:
-        from_ = exp.Table(this=ident(source))
+    def _level(self, dataset: Dataset, source: str, relation: Relation, keep: set[str] | None) -> CompiledLevel:
         shared = self._condition(dataset.search, relation, dataset, "search") if dataset.search else None
         branches = dataset.branches or [Branch("", None, {})]
         conditions: list[exp.Expression | None] = []
@@ -568,11 +575,17 @@ class DatasetCompiler:
             own = self._condition(branch.search, relation, dataset, f"branch {branch.name} search") \
                 if branch.search else None
             parts = [c for c in (shared, own) if c is not None]
-            conditions.append(and_(*[c.copy() for c in parts]) if parts else None)
+            if shared is not None and len(branches) > 1:
+                parts = [c.copy() if c is shared else c for c in parts]  # a tree can have one parent only
+            conditions.append(and_(*parts) if parts else None)
         if dataset.fed_by_nothing:
             conditions = [exp.Boolean(this=False)]
 
-        output = relation.copy()
+        # What passes through from the input, then the data set's own fields.
+        order_columns = {k.column.lower() for k in relation.order}
+        passed = [info for info in relation
+                  if keep is None or info.name in keep or info.column.lower() in order_columns]
+        output = Relation(fields={info.name: info for info in passed}, hidden=list(relation.hidden))
         excluded: list[str] = []
         columns: list[tuple[str, list[exp.Expression]]] = []
         for spec in dataset.fields.values():
@@ -587,26 +600,34 @@ class DatasetCompiler:
             output.fields[spec.name] = FieldInfo(spec.name, kind, column)
             columns.append((column, sqls))
 
+        dropped = {c.lower() for c in excluded}
         selects: list[exp.Select] = []
         for index, condition in enumerate(conditions):
-            items: list[exp.Expression] = [star(exclude=excluded)]
-            items.extend(alias(sqls[index].copy(), column) for column, sqls in columns)
-            select = exp.select(*items).from_(from_.copy())
+            items: list[exp.Expression]
+            if keep is None:
+                items = [star(exclude=excluded)]
+            else:
+                items = [col(info.column) for info in passed if info.column.lower() not in dropped]
+                items.extend(col(h) for h in relation.hidden)
+            items.extend(alias(sqls[index], column) for column, sqls in columns)  # each used once: no copy
+            select = exp.select(*items, copy=False).from_(exp.Table(this=ident(source)), copy=False)
             if condition is not None and condition != TRUE:
-                select = select.where(condition)
-            selects.append(select)
+                select = select.where(condition, copy=False)
+            selects.append(_folded(select, {info.column: info.kind for info in output}))
+        # A branch over fields the event table lacks can never match: leave it out (keeping at least one).
+        live = [s for s in selects if not _never_matches(s)]
+        selects = live or selects[:1]
         body: exp.Expression = selects[0]
         for select in selects[1:]:
             body = exp.union(body, select, distinct=False)
 
-        dropped = {c.lower() for c in excluded}
         output.order = [k for k in relation.order if k.column.lower() not in dropped]
         if len(output.order) != len(relation.order):  # the data set redefines a field the order used
             time = output.fields.get("_time")
             output.order = [OrderKey(time.column, descending=True)] if time is not None else []
         if not relation.order and "_time" in output.fields:
             output.order = [OrderKey(output.fields["_time"].column, descending=True)]
-        name = f"{self.prefix}_{_slug(dataset.name)}"
+        name = cte_name(dataset) + ("_events" if keep is None else "")
         return CompiledLevel(name, self._comment(dataset), body, output)
 
     def _comment(self, dataset: Dataset) -> str:
@@ -617,6 +638,8 @@ class DatasetCompiler:
             text += f" from table {dataset.table}"
         if dataset.branches:
             text += ": " + ", ".join(b.name for b in dataset.branches)
+        if self.all_fields:
+            text += " (with every event field)"
         return text
 
     def _value(self, spec: FieldSpec, branch: Branch, relation: Relation, dataset: Dataset) -> Typed:
@@ -640,6 +663,75 @@ class DatasetCompiler:
             if isinstance(err, UnsupportedError):
                 raise UnsupportedError(message, location, construct=err.construct) from None
             raise TranslationError(message, location) from None
+
+
+def _folded(select: exp.Select, kinds: dict[str, Kind]) -> exp.Select:
+    """The SELECT with constant sub-expressions folded (``FALSE OR x`` → ``x``, ``CASE WHEN NULL ...`` arms
+    dropped): the definitions are written for every Windows field, and a table that lacks some would otherwise
+    get SQL full of ``CAST(NULL AS TEXT)`` tests. sqlglot's simplifier preserves SQL semantics; a column it
+    folds to a bare ``NULL`` gets its type back (``kinds``: column → kind), so the CTE's column types stay."""
+    from sqlglot.optimizer.simplify import simplify
+
+    folded = simplify(select)
+    if not isinstance(folded, exp.Select):
+        return select
+    for item in folded.expressions:
+        if isinstance(item, exp.Alias) and isinstance(item.this, exp.Null) and item.alias in kinds:
+            item.set("this", null(kinds[item.alias].sql_type))
+    return folded
+
+
+def _never_matches(select: exp.Select) -> bool:
+    where = select.args.get("where")
+    condition = where.this if where is not None else None
+    return isinstance(condition, exp.Boolean) and not condition.this
+
+
+#: Fields a narrow data set keeps from the events: what tstats can group and filter on besides CIM fields.
+NARROW_EVENT_FIELDS = frozenset({*BASE_FIELDS, "index"})
+
+
+def _kept_fields(chain: list[Dataset], index: int) -> set[str] | None:
+    """The input fields level ``index`` of a narrow chain passes on: the base fields, the CIM fields of the
+    levels before it, and every field the levels after it read (None: keep all, when a later level uses
+    something whose fields cannot be known, such as searchmatch())."""
+    keep = set(NARROW_EVENT_FIELDS)
+    for earlier in chain[:index]:
+        keep.update(earlier.fields)
+    for later in chain[index + 1 :]:
+        texts = [later.search, *(b.search for b in later.branches)]
+        texts += [f.eval for f in later.fields.values()]
+        texts += [t for b in later.branches for t in b.evals.values()]
+        for text in texts:
+            if text is None:
+                continue
+            names = _referenced_fields(text.tree)
+            if names is None:
+                return None
+            keep.update(names)
+    return keep
+
+
+def _referenced_fields(node: Any) -> set[str] | None:
+    """Every field an eval or search tree reads (``_raw`` for bare terms); None when it cannot be known."""
+    out: set[str] = set()
+
+    def walk(n: Any) -> bool:
+        if isinstance(n, ast.FieldRef):
+            out.add(n.name)
+        elif isinstance(n, (ast.SearchCompare, ast.SearchIn)):
+            out.add(n.field)
+        elif isinstance(n, ast.SearchTerm):
+            out.add("_raw")
+        elif isinstance(n, ast.Call) and n.name.lower() == "searchmatch":
+            return False
+        if isinstance(n, (list, tuple)):
+            return all(walk(item) for item in n)
+        if is_dataclass(n) and not isinstance(n, type):
+            return all(walk(getattr(n, f.name)) for f in fields(n))
+        return True
+
+    return out if walk(node) else None
 
 
 def _finish(spec: FieldSpec, values: list[Typed]) -> tuple[list[exp.Expression], Kind]:
@@ -672,6 +764,12 @@ def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name)
 
 
+def cte_name(dataset: Dataset) -> str:
+    """``dm_Endpoint_Processes``: the CTE of a data set, named after it (not after a stage) because a query
+    holds it once however many stages read it (``_events`` is appended for the shape with every event field)."""
+    return "dm_" + _slug(dataset.path)
+
+
 def datamodels_of(ctx: StageContext) -> DataModels:
     """The definitions a translation uses: ``CompileOptions.datamodels``, else the package's."""
     models = ctx.compiler.options.datamodels
@@ -692,15 +790,30 @@ def resolve_dataset(ctx: StageContext, spec: str, nodename: str | None, span: An
         raise TranslationError(err.message, ctx.location(span)) from None
 
 
-def emit_dataset(ctx: StageContext, dataset: Dataset, span: Any = None) -> CompiledLevel:
-    """Compile ``dataset`` into CTEs placed before the current stage (one per data set of its chain, named
-    ``<stage>_dm_<data set>`` and commented with the data set's path); returns the last one."""
+def emit_dataset(ctx: StageContext, dataset: Dataset, span: Any = None, *, all_fields: bool = False) -> CompiledLevel:
+    """Place ``dataset``'s CTEs before the current stage (one per data set of its chain, root first, named by
+    ``cte_name`` and commented with the data set's path) unless the query already has them; return the last.
+
+    Compiled data sets are cached on the ``DataModels`` (the SQL depends only on the data set, the event schema,
+    the table and "now"); the cached trees are shared, so nothing may modify a stage's SELECT once built."""
     from sqldetect.compile.planner import CompiledStage
 
-    levels = DatasetCompiler(ctx, dataset, name_prefix=f"{ctx.name}_dm", span=span).compile()
+    options = ctx.compiler.options
+    key = (dataset.path, all_fields, _schema_key(ctx.compiler.schema), options.table, options.now)
+    cache = datamodels_of(ctx).compiled
+    levels = cache.get(key)
+    if levels is None:
+        levels = DatasetCompiler(ctx, dataset, all_fields=all_fields, span=span).compile()
+        cache[key] = levels
+    present = {stage.name for stage in ctx.compiler.stages}
     for level in levels:
-        ctx.compiler.stages.append(CompiledStage(level.name, level.comment, level.select, level.relation))  # type: ignore[arg-type]
+        if level.name not in present:
+            ctx.compiler.stages.append(CompiledStage(level.name, level.comment, level.select, level.relation))  # type: ignore[arg-type]
     return levels[-1]
+
+
+def _schema_key(schema: Any) -> tuple[tuple[str, str, str], ...]:
+    return tuple((f.name, f.kind.value, f.column_name) for f in schema)
 
 
 def text_span(ctx: StageContext, needle: str) -> Any:

@@ -30,6 +30,6 @@ def from_(ctx: StageContext, cmd: ast.FromCommand) -> StageResult:
         raise ctx.unsupported(what, f"{what} is not supported; only from datamodel:<Model>.<Dataset> is")
     span = text_span(ctx, name)
     dataset = resolve_dataset(ctx, name, None, span)
-    level = emit_dataset(ctx, dataset, span)
+    level = emit_dataset(ctx, dataset, span, all_fields=True)
     select = exp.select(star()).from_(exp.Table(this=ident(level.name)))
     return StageResult(select, level.relation.copy())

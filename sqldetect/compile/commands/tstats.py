@@ -156,6 +156,8 @@ def _refuse_in_where(ctx: StageContext, node: ast.SearchExpr) -> None:
     elif isinstance(node, ast.SearchNot):
         _refuse_in_where(ctx, node.operand)
     elif isinstance(node, ast.SearchTerm):
+        if node.value.modifier is None and not node.value.text.strip("*"):
+            return  # `*` matches every row
         construct = f"{node.value.modifier}()" if node.value.modifier else "bare terms in tstats WHERE"
         raise ctx.unsupported(construct, f"{construct} searches raw index tokens, which sqldetect does not keep; "
                               "compare a field instead", node.span)
