@@ -27,4 +27,5 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 # Sub-commands register themselves here, one import per module.
+from sqldetect.cli import datamodels as _datamodels  # noqa: F401, E402
 from sqldetect.cli import evtx_write as _evtx_write  # noqa: F401, E402
