@@ -11,6 +11,9 @@ a failure. Prints how many detections get through each step, for all detections,
 
 The corpus defaults to ``$SQLDETECT_SHARED/corpus/escu`` (``../shared`` next to the project otherwise).
 ``--failures FILE`` writes one JSON line per detection that did not execute (id, step, error).
+``--drop-command NAME`` (repeatable) removes every stage of that command before translating: an *estimate* of
+what the rest of the pipeline gives once that command is supported (e.g. ``convert``, which only formats times
+in ESCU), never a measurement of real coverage.
 """
 
 from __future__ import annotations
@@ -92,7 +95,7 @@ def reason_of(err: Exception) -> str:
     return f"{type(err).__name__}: {text[:80]}"
 
 
-def run(corpus: Path, schema: Schema) -> tuple[list[Outcome], dict[str, float]]:
+def run(corpus: Path, schema: Schema, drop: frozenset[str] = frozenset()) -> tuple[list[Outcome], dict[str, float]]:
     macros = load_macros(corpus)
     detections = load_detections(corpus)
     con = duckdb.connect()
@@ -109,6 +112,10 @@ def run(corpus: Path, schema: Schema) -> tuple[list[Outcome], dict[str, float]]:
             started = time.perf_counter()
             pipeline = parse(spl, rule_id=record["id"])
             timings["parse"] += time.perf_counter() - started
+            if drop:
+                kept = [c for c in pipeline.commands if c.name not in drop and c.canonical not in drop]
+                pipeline = ast.Pipeline(kept or pipeline.commands[:1], pipeline.source, pipeline.span,
+                                        pipeline.generating)
             outcome.step = "parsed"
             started = time.perf_counter()
             sql = compile_pipeline(pipeline, schema, CompileOptions(rule_id=record["id"])).sql()
@@ -163,6 +170,8 @@ def main() -> int:
                         help="add every messages.yaml EventData field to the schema (as strings)")
     parser.add_argument("--top", type=int, default=15, help="how many refusal reasons to list")
     parser.add_argument("--failures", type=Path, help="write the failed detections as JSON lines here")
+    parser.add_argument("--drop-command", action="append", default=[], metavar="NAME",
+                        help="remove this command's stages first (an estimate, see above); repeatable")
     args = parser.parse_args()
     if not (args.corpus / "detections.jsonl").is_file():
         print(f"corpus not found at {args.corpus}", file=sys.stderr)
@@ -172,10 +181,12 @@ def main() -> int:
         schema = eventdata_schema(schema)
 
     started = time.perf_counter()
-    outcomes, timings = run(args.corpus, schema)
+    outcomes, timings = run(args.corpus, schema, frozenset(args.drop_command))
     wall = time.perf_counter() - started
 
     print(f"schema: {len(schema)} fields; corpus: {args.corpus}")
+    if args.drop_command:
+        print(f"ESTIMATE: stages of {', '.join(args.drop_command)} removed before translating")
     print(f"{'':<28} {'total':>5}")
     production = [o for o in outcomes if o.status == "production"]
     print_counts("all detections", outcomes)
