@@ -10,8 +10,8 @@ docs/semantics.md):
   output names keep the prefix;
 - WHERE has search semantics (case-insensitive, wildcards, IN, NOT/!=, time modifiers); bare terms and
   ``PREFIX()`` are refused;
-- a row whose BY value is null is dropped, unless ``fillnull_value=<s>`` is given, in which case the null BY value
-  becomes that string; ``BY _time span=1h`` buckets time as ``bin`` does, while the aggregations (``min(_time)``)
+- a row whose BY value is null (or empty) is dropped, unless ``fillnull_value=<s>`` is given, in which case the
+  BY value becomes that string; ``BY _time span=1h`` buckets time as ``bin`` does, while the aggregations (``min(_time)``)
   still see each event's own time;
 - ``summariesonly``/``allow_old_summaries`` do not change the answer (every event is "summarised");
   ``prestats=true`` and ``append=true`` are refused;
@@ -29,7 +29,7 @@ from sqldetect.compile.commands.stats import group_select
 from sqldetect.compile.context import StageContext, StageResult
 from sqldetect.compile.registry import command
 from sqldetect.compile.relation import FieldInfo, Kind, OrderKey, Relation
-from sqldetect.compile.sql import alias, anon, case, ident, lit, star
+from sqldetect.compile.sql import alias, and_, anon, case, ident, lit, star
 from sqldetect.compile.typed import Typed, as_string
 from sqldetect.datamodels import BASE_FIELDS, emit_dataset, resolve_dataset, text_span
 from sqldetect.spl import ast
@@ -61,8 +61,12 @@ def tstats(ctx: StageContext, cmd: ast.TstatsCommand) -> StageResult:
         relation, source = _datamodel_relation(ctx, cmd)
     else:
         relation, source = _index_time_relation(ctx)
-    condition = _where(ctx, cmd, relation)
     by = _by_fields(ctx, cmd, relation)
+    # An empty BY value is no value (Splunk does not keep empty extracted values): dropped like a null one.
+    nonempty = [exp.NEQ(this=value.sql, expression=lit("")) for b in by if b.transformed is None
+                and (value := ctx.field(b.name, relation)).kind is Kind.STRING]
+    where = [c for c in (_where(ctx, cmd, relation), *nonempty) if c is not None]
+    condition = and_(*where) if where else None
 
     if not any(b.transformed is not None for b in by):
         return group_select(ctx, cmd.aggregations, [b.name for b in by], source=source, relation=relation,
@@ -200,7 +204,10 @@ def _filled(value: Typed, fill: str) -> Typed:
         empty = exp.Or(this=exp.Is(this=value.sql, expression=exp.Null()),
                        expression=exp.EQ(this=anon("len", value.sql.copy()), expression=lit(0)))
         return Typed(case([(empty, exp.Array(expressions=[lit(fill)]))], value.sql.copy()), Kind.MULTIVALUE)
-    text = value.sql if value.kind is Kind.STRING else as_string(value)
+    if value.kind is Kind.STRING:
+        text: exp.Expression = exp.Nullif(this=value.sql, expression=lit(""))  # empty counts as null
+    else:
+        text = as_string(value)
     return Typed(exp.Coalesce(this=text, expressions=[lit(fill)]), Kind.STRING)
 
 
