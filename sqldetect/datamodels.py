@@ -414,6 +414,11 @@ def _build_dataset(model: str, name: str, spec: Any, parent: Dataset | None, ori
     if spec.get("search") is not None:
         dataset.search = _search_text(spec["search"], f"{where}, search")
     dataset.table = _optional_text(spec.get("table"), f"{where}, table")
+    if dataset.table is not None:
+        try:
+            table_ref(dataset.table)
+        except DataModelError as err:
+            raise DataModelError(f"{where}: {err.message}") from None
     if spec.get("columns") is not None:
         if dataset.table is None:
             raise DataModelError(f"{where}: 'columns' describes a 'table'; give the table too")
@@ -610,7 +615,7 @@ class DatasetCompiler:
                 items = [col(info.column) for info in passed if info.column.lower() not in dropped]
                 items.extend(col(h) for h in relation.hidden)
             items.extend(alias(sqls[index], column) for column, sqls in columns)  # each used once: no copy
-            select = exp.select(*items, copy=False).from_(exp.Table(this=ident(source)), copy=False)
+            select = exp.select(*items, copy=False).from_(table_ref(source), copy=False)
             if condition is not None and condition != TRUE:
                 select = select.where(condition, copy=False)
             selects.append(_folded(select, {info.column: info.kind for info in output}))
@@ -760,6 +765,19 @@ def _finish(spec: FieldSpec, values: list[Typed]) -> tuple[list[exp.Expression],
     return [coalesce(exp.Nullif(this=t, expression=lit("")), default.copy()) for t in texts], Kind.STRING
 
 
+def table_ref(name: str) -> exp.Table:
+    """A table by name; dots separate catalog, schema and table (``warehouse.edr.processes``), each quoted."""
+    parts = name.split(".")
+    if len(parts) > 3 or not all(parts):
+        raise DataModelError(f"bad table name {name!r}: expected table, schema.table or catalog.schema.table")
+    table = exp.Table(this=ident(parts[-1]))
+    if len(parts) >= 2:
+        table.set("db", ident(parts[-2]))
+    if len(parts) == 3:
+        table.set("catalog", ident(parts[0]))
+    return table
+
+
 def _slug(name: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in name)
 
@@ -804,12 +822,17 @@ def emit_dataset(ctx: StageContext, dataset: Dataset, span: Any = None, *, all_f
     levels = cache.get(key)
     if levels is None:
         levels = DatasetCompiler(ctx, dataset, all_fields=all_fields, span=span).compile()
+        if len(cache) >= _CACHE_LIMIT:  # many schemas in one process (tests, services): start afresh
+            cache.clear()
         cache[key] = levels
     present = {stage.name for stage in ctx.compiler.stages}
     for level in levels:
         if level.name not in present:
             ctx.compiler.stages.append(CompiledStage(level.name, level.comment, level.select, level.relation))  # type: ignore[arg-type]
     return levels[-1]
+
+
+_CACHE_LIMIT = 256
 
 
 def _schema_key(schema: Any) -> tuple[tuple[str, str, str], ...]:

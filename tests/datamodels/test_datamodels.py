@@ -263,7 +263,7 @@ def test_user_data_set_over_a_warehouse_table(tmp_path: Path) -> None:
 model: Endpoint
 datasets:
   Processes:
-    table: edr_processes
+    table: edr.processes
     columns: {ts: time, hostname: string, exe: string, cmd: string}
     fields:
       _time: ts
@@ -273,11 +273,12 @@ datasets:
 """)
     models = load_datamodels([path])
     processes = models.resolve("Endpoint.Processes")
-    assert processes.table == "edr_processes" and processes.branches == []
+    assert processes.table == "edr.processes" and processes.branches == []
     con = duckdb.connect()
     con.execute("CREATE TABLE events (_time TIMESTAMP)")
-    con.execute("CREATE TABLE edr_processes (ts TIMESTAMP, hostname VARCHAR, exe VARCHAR, cmd VARCHAR)")
-    con.execute("INSERT INTO edr_processes VALUES ('2024-05-01 10:00:00', 'srv1', '/usr/bin/curl', 'curl x'),"
+    con.execute("CREATE SCHEMA edr")
+    con.execute("CREATE TABLE edr.processes (ts TIMESTAMP, hostname VARCHAR, exe VARCHAR, cmd VARCHAR)")
+    con.execute("INSERT INTO edr.processes VALUES ('2024-05-01 10:00:00', 'srv1', '/usr/bin/curl', 'curl x'),"
                 " ('2024-05-01 11:00:00', 'srv1', '/usr/bin/curl', 'curl y')")
     options = CompileOptions(datamodels=models)
     schema = Schema([Field("_time", FieldKind.TIME)])
@@ -318,6 +319,7 @@ datasets:
     ("model: X\ndatasets: {D: {branches: {b: {search: x=1, eval: {z: y}}}}}",
      "branch b: eval of 'z', which the data set does not declare"),
     ("model: X\ndatasets: {D: {table: t}}", "needs 'columns'"),
+    ("model: X\ndatasets: {D: {table: a..b, columns: [x]}}", "bad table name 'a..b'"),
     ("model: X\ndatasets: {D: {children: {C: {table: t, columns: [a]}}}}", "only a root data set"),
     ("datasets: {}", "'model' (the data model's name) is missing"),
     ("- a\n- b", "a data model must be a mapping"),
