@@ -143,3 +143,8 @@ class EventInputError(SqlDetectError):
 
 class LookupError_(SqlDetectError):
     """A lookup table is unknown or unreadable (trailing underscore: do not shadow the builtin)."""
+
+
+class DataModelError(SqlDetectError):
+    """A data model definition (``sqldetect/data/datamodels/*.yaml`` or a user's file) is invalid: bad YAML, an
+    unknown key, or a constraint/field expression that does not parse. The message names file, data set, field."""

@@ -51,6 +51,7 @@ def entry() -> None:
 
 
 # Sub-commands register themselves here, one import per module.
+from sqldetect.cli import datamodels as _datamodels  # noqa: F401, E402
 from sqldetect.cli import evtx_write as _evtx_write  # noqa: F401, E402
 from sqldetect.cli import frontend as _frontend  # noqa: F401, E402
 from sqldetect.cli import rules_cmds as _rules_cmds  # noqa: F401, E402

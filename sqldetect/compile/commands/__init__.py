@@ -5,6 +5,7 @@ from sqldetect.compile.commands import (  # noqa: F401
     dedup,
     eval,
     fields,
+    from_,
     head,
     rename,
     rex,
@@ -12,5 +13,6 @@ from sqldetect.compile.commands import (  # noqa: F401
     sort,
     stats,
     table,
+    tstats,
     where,
 )
