@@ -7,6 +7,8 @@ one place also keeps the generated SQL uniform and readable.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqlglot import exp
 
 TRUE = exp.Boolean(this=True)
@@ -67,12 +69,18 @@ def null(type_name: str = "VARCHAR") -> exp.Expression:
     return cast(exp.Null(), type_name)
 
 
+@lru_cache(maxsize=64)
+def _data_type(type_name: str) -> exp.DataType:
+    # Building a DataType parses the name; translation casts a lot, so parse each name once.
+    return exp.DataType.build(type_name, dialect="duckdb")
+
+
 def cast(expr: exp.Expression, type_name: str) -> exp.Cast:
-    return exp.Cast(this=expr, to=exp.DataType.build(type_name, dialect="duckdb"))
+    return exp.Cast(this=expr, to=_data_type(type_name).copy())
 
 
 def try_cast(expr: exp.Expression, type_name: str) -> exp.TryCast:
-    return exp.TryCast(this=expr, to=exp.DataType.build(type_name, dialect="duckdb"))
+    return exp.TryCast(this=expr, to=_data_type(type_name).copy())
 
 
 def func(name: str, *args: exp.Expression) -> exp.Expression:
