@@ -154,8 +154,12 @@ def star(exclude: list[str] | None = None, replace: list[exp.Alias] | None = Non
 
 
 def number_to_string(expr: exp.Expression) -> exp.Expression:
-    """Render a number the way Splunk prints it: ``3`` not ``3.0``, ``0.5``; 15 significant digits."""
-    return anon("printf", lit("%.15g"), expr)
+    """Render a number the way Splunk prints it: ``3`` not ``3.0``, ``0.5``; 15 significant digits.
+    The value is cast to DOUBLE because DuckDB's printf refuses ``%g`` for integers (``len(s)``, literals);
+    a literal number is printed right here instead."""
+    if isinstance(expr, exp.Literal) and not expr.is_string:
+        return exp.Literal.string(f"{float(expr.this):.15g}")
+    return anon("printf", lit("%.15g"), cast(expr, "DOUBLE"))
 
 
 def epoch(expr: exp.Expression) -> exp.Expression:
