@@ -104,6 +104,8 @@ def bin_(ctx: StageContext, cmd: ast.BinCommand) -> StageResult:
         return ctx.with_changes([])
     if value.kind is Kind.TIME:
         bucket = time_bucket_sql(ctx, value.sql, span_text, span, aligntime)
+        if target != "_time":  # only _time holds a TIMESTAMP; other time values are epoch seconds
+            return ctx.with_changes([(target, Typed(epoch(bucket), Kind.NUMBER))])
         return ctx.with_changes([(target, Typed(bucket, Kind.TIME))])
     amount, kind = parse_span(ctx, span_text, span)
     number = as_number(value)
