@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from sqldetect.compile import wildcards
 from sqldetect.compile.relation import Kind, Relation
-from sqldetect.compile.sql import anon, coalesce, epoch, lit, number_to_string, try_cast
+from sqldetect.compile.sql import anon, cast, coalesce, epoch, lit, number_to_string, try_cast
 from sqldetect.compile.typed import Typed, as_number, as_string
 from sqldetect.spl import ast
 
@@ -38,6 +38,9 @@ class AggInput:
     value: Typed | None
     order: list[exp.Ordered]
     time: Typed | None  # the _time field, for earliest/latest
+    #: the aggregate becomes a window function (eventstats/streamstats): the window's own ORDER BY then
+    #: carries the row order, and DuckDB's window versions of first/last take no FILTER
+    windowed: bool = False
 
 
 Wrap = Callable[[exp.Expression], exp.Expression]
@@ -230,12 +233,21 @@ def _sumsq(inp: AggInput, wrap: Wrap) -> Typed:
 
 
 def _quantile(inp: AggInput, wrap: Wrap, q: float) -> Typed:
-    return Typed(wrap(anon("quantile_disc", _number(inp), lit(q))), Kind.NUMBER)
+    """Splunk's percentile (limits.conf ``perc_method = nearest-rank``): the value at 0-based rank
+    floor(q * count) of the sorted numeric values. DuckDB's quantile_disc uses rank ceil(q * count) - 1, which
+    differs whenever q * count is whole (the median of 4 values is the 3rd, not the 2nd), so the rank is
+    spelled out."""
+    n = _number(inp)
+    ordered = wrap(_filtered(exp.ArrayAgg(this=exp.Order(this=n, expressions=[exp.Ordered(this=n.copy())])),
+                             _not_null(n.copy())))
+    count = wrap(exp.Count(this=n.copy()))
+    rank = exp.Add(this=cast(anon("floor", exp.Mul(this=lit(q), expression=count)), "BIGINT"), expression=lit(1))
+    return Typed(anon("list_extract", ordered, anon("least", rank, count.copy())), Kind.NUMBER)
 
 
 @aggregation("median")
 def _median(inp: AggInput, wrap: Wrap) -> Typed:
-    """median(f): the middle value (the lower one for an even count)."""
+    """median(f): the 50th percentile by nearest rank (the higher middle value for an even count)."""
     return _quantile(inp, wrap, 0.5)
 
 
@@ -254,6 +266,10 @@ def _positional(inp: AggInput, wrap: Wrap, sql_name: str) -> Typed:
     assert value is not None
     kind = value.kind if value.kind not in (Kind.TIME,) else Kind.NUMBER
     sql = as_number(value) if value.kind is Kind.TIME else value.sql
+    if inp.windowed:
+        # FIRST_VALUE(x IGNORE NULLS) OVER (... ORDER BY <row order>): the window orders the rows
+        window_fn = exp.FirstValue if sql_name == "first" else exp.LastValue
+        return Typed(wrap(exp.IgnoreNulls(this=window_fn(this=sql))), kind)
     agg = wrap(_filtered(anon(sql_name, _ordered(sql, inp.order)), _not_null(value.sql)))
     return Typed(agg, kind)
 
@@ -373,4 +389,5 @@ def translate_planned(ctx: StageContext, item: Planned, relation: Relation, orde
     else:
         value = None
     time = ctx.field("_time", relation)
-    return item.spec.translate(AggInput(value, order, time if time.kind is not Kind.NULL else None), wrap)
+    windowed = isinstance(wrap(exp.Null()), exp.Window)
+    return item.spec.translate(AggInput(value, order, time if time.kind is not Kind.NULL else None, windowed), wrap)

@@ -125,7 +125,16 @@ def eventstats(ctx: StageContext, cmd: ast.StatsCommand) -> StageResult:
     if mv_by:
         return _eventstats_shared_values(ctx, cmd, by, present)
 
+    whole_partition = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                                     end="UNBOUNDED", end_side="FOLLOWING")
+
     def over(agg: exp.Expression) -> exp.Expression:
+        # order-sensitive functions (first, last, list) read the rows in the current order, over the
+        # whole group (an ORDER BY alone would make the frame end at the current row)
+        if order:
+            return exp.Window(this=agg, partition_by=[v.sql.copy() for v in by_values],
+                              order=exp.Order(expressions=[o.copy() for o in order]), spec=whole_partition.copy(),
+                              over="OVER")
         return exp.Window(this=agg, partition_by=[v.sql.copy() for v in by_values], over="OVER")
 
     for item in plan_aggregations(ctx, cmd.aggregations, ctx.input, exclude=set(by)):
@@ -172,28 +181,38 @@ def _qualified(e: exp.Expression, table: str) -> exp.Expression:
 
 @command("streamstats", consumes_order=True)
 def streamstats(ctx: StageContext, cmd: ast.StatsCommand) -> StageResult:
-    """Running aggregates in the current row order: window=N, current=f, BY partitions."""
+    """Running aggregates in the current row order: window=N, current=f, BY partitions, global=f."""
     _check_options(ctx, cmd, {"window", "current", "global", "allnum"})
     by = _by_names(ctx, cmd)
     window = int(cmd.option("window", "0") or 0)
-    current = (cmd.option("current", "t") or "t").lower() in ("t", "true", "1")
+    current = _truthy(cmd.option("current", "t"))
+    global_window = _truthy(cmd.option("global", "t"))
     by_values = [ctx.field(n) for n in by]
     if any(v.kind is Kind.MULTIVALUE for v in by_values):
         raise ctx.unsupported("streamstats BY a multivalue field", span=cmd.span)
     order = ctx.order_by()
     if not order:
         raise ctx.error("streamstats needs a row order, but the input order is unknown here")
+    partition = [v.sql.copy() for v in by_values if v.kind is not Kind.NULL]
+    # With BY, window=N and global=true (the default) the window is the last N rows of the whole stream,
+    # of which each row aggregates those of its own group: frame the group's rows by their position in
+    # the whole stream (RANGE over a row number) instead of by their position within the group.
+    positional = window > 0 and bool(partition) and global_window
+    if positional:
+        frame_order = [exp.Ordered(this=col(POSITION))]
+        kind = "RANGE"
+    else:
+        frame_order = order
+        kind = "ROWS"
     end: object = "CURRENT ROW" if current else lit(1)
     end_side = None if current else "PRECEDING"
-    if window > 0:
-        start: object = lit(window - 1 if current else window)
-    else:
-        start = "UNBOUNDED"
-    spec = exp.WindowSpec(kind="ROWS", start=start, start_side="PRECEDING", end=end, end_side=end_side)
+    start: object = lit(window - 1 if current else window) if window > 0 else "UNBOUNDED"
+    spec = exp.WindowSpec(kind=kind, start=start, start_side="PRECEDING", end=end, end_side=end_side)
 
     def over(agg: exp.Expression) -> exp.Expression:
-        return exp.Window(this=agg, partition_by=[v.sql.copy() for v in by_values if v.kind is not Kind.NULL],
-                          order=exp.Order(expressions=[o.copy() for o in order]), spec=spec.copy(), over="OVER")
+        return exp.Window(this=agg, partition_by=[p.copy() for p in partition],
+                          order=exp.Order(expressions=[o.copy() for o in frame_order]), spec=spec.copy(),
+                          over="OVER")
 
     changes: list[tuple[str, Typed]] = []
     present = and_(*(exp.Not(this=exp.Is(this=v.sql, expression=exp.Null())) for v in by_values)) if by else None
@@ -201,7 +220,28 @@ def streamstats(ctx: StageContext, cmd: ast.StatsCommand) -> StageResult:
         typed = translate_planned(ctx, item, ctx.input, order, over)
         value = typed.sql if present is None else exp.Case().when(present.copy(), typed.sql)
         changes.append((item.output, Typed(value, typed.kind)))
-    return ctx.with_changes(changes)
+    result = ctx.with_changes(changes)
+    if positional:
+        _read_with_position(result.select, ctx, order)
+    return result
+
+
+POSITION = "_sqld_pos"
+
+
+def _read_with_position(select: exp.Select, ctx: StageContext, order: list[exp.Ordered]) -> None:
+    """Make ``select`` read its input numbered in the current order (column ``_sqld_pos``), and not pass
+    that column on."""
+    number = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[o.copy() for o in order]), over="OVER")
+    numbered = exp.select(star(), alias(number, POSITION)).from_(ctx.source())
+    select.set("from_", exp.From(this=exp.Subquery(this=numbered, alias=exp.TableAlias(this=ident("numbered")))))
+    passthrough = select.expressions[0]
+    assert isinstance(passthrough, exp.Star)
+    passthrough.set("except_", [*(passthrough.args.get("except_") or []), col(POSITION)])
+
+
+def _truthy(text: str | None) -> bool:
+    return (text or "").lower() in ("t", "true", "1", "yes")
 
 
 __all__: list[Callable] = []
