@@ -20,8 +20,8 @@ from sqlglot import exp
 
 from sqldetect.compile import wildcards
 from sqldetect.compile.relation import Kind, Relation
-from sqldetect.compile.sql import anon, cast, coalesce, epoch, lit, number_to_string, try_cast
-from sqldetect.compile.typed import Typed, as_number, as_string
+from sqldetect.compile.sql import anon, cast, coalesce, epoch, func, lam, lit, number_to_string, try_cast
+from sqldetect.compile.typed import ELEMENT, Typed, as_number, as_string
 from sqldetect.spl import ast
 
 if TYPE_CHECKING:
@@ -172,20 +172,32 @@ def _list(inp: AggInput, wrap: Wrap) -> Typed:
 
 
 def _extreme(inp: AggInput, wrap: Wrap, cls: type) -> Typed:
+    """min()/max(): numbers compare numerically and text lexicographically; as in eval's min()/max(), text
+    ranks above every number, so max() is the largest text value when there is one and min() the smallest
+    number when there is one (decision in docs/semantics.md, §10 #7)."""
     value = inp.value
     assert value is not None
     if value.kind is Kind.NUMBER:
         return Typed(wrap(cls(this=value.sql)), Kind.NUMBER)
     if value.kind is Kind.TIME:
         return Typed(epoch(wrap(cls(this=value.sql))), Kind.NUMBER)
+    per_row = "list_max" if cls is exp.Max else "list_min"
     if value.kind is Kind.MULTIVALUE:
-        # an aggregate cannot unnest: take each row's own extreme value first
-        text = anon("list_max" if cls is exp.Max else "list_min", value.sql)
+        # an aggregate cannot unnest: take each row's own extreme number and extreme text first
+        element = exp.column(ELEMENT)
+        number = anon(per_row, func("list_transform", value.sql, lam(ELEMENT, try_cast(element, "DOUBLE"))))
+        text = anon(per_row, func("list_filter", value.sql.copy(), lam(ELEMENT, exp.Is(
+            this=try_cast(element.copy(), "DOUBLE"), expression=exp.Null()))))
+        numbers = wrap(cls(this=number))
+        texts = wrap(cls(this=text))
     else:
-        text = as_string(value)
-    numeric = wrap(cls(this=try_cast(text, "DOUBLE")))
-    # numeric when the values hold numbers, else the lexicographic extreme
-    return Typed(coalesce(number_to_string(numeric), wrap(cls(this=text))), Kind.STRING)
+        raw = as_string(value)
+        number = try_cast(raw, "DOUBLE")
+        numbers = wrap(cls(this=number))
+        texts = wrap(_filtered(cls(this=raw.copy()), exp.Is(this=number.copy(), expression=exp.Null())))
+    if cls is exp.Max:
+        return Typed(coalesce(texts, number_to_string(numbers)), Kind.STRING)
+    return Typed(coalesce(number_to_string(numbers), texts), Kind.STRING)
 
 
 @aggregation("min")
@@ -253,9 +265,17 @@ def _median(inp: AggInput, wrap: Wrap) -> Typed:
 
 @aggregation("mode")
 def _mode(inp: AggInput, wrap: Wrap) -> Typed:
-    """mode(f): the most frequent value."""
+    """mode(f): the most frequent value; ties go to the lexicographically smallest (decision in
+    docs/semantics.md, §10 #12). ``histogram`` gives the counts keyed by value in ascending order, and
+    ``list_position`` finds the first key with the largest count."""
     assert inp.value is not None
-    return Typed(wrap(anon("mode", as_string(inp.value))), Kind.STRING)
+    if inp.value.kind is Kind.MULTIVALUE:
+        counts = anon("list_aggregate", _flat_values(inp, wrap, distinct=False), lit("histogram"))
+    else:
+        counts = wrap(anon("histogram", as_string(inp.value)))
+    tally = anon("map_values", counts)
+    top = anon("list_position", tally, anon("list_max", tally.copy()))
+    return Typed(anon("list_extract", anon("map_keys", counts.copy()), top), Kind.STRING)
 
 
 # ---------------------------------------------------------------------------------------------------- order
