@@ -287,7 +287,7 @@ def _cidrmatch(tr: EvalTranslator, node: ast.Call) -> Typed:
     """cidrmatch(cidr, ip): the IPv4 address lies in the subnet (false for non-addresses)."""
     cidr = _literal_text(tr, node, 0, "CIDR")
     if not matching.is_cidr(cidr):
-        raise tr.ctx.unsupported("cidrmatch() with a non-IPv4 CIDR", f"'{cidr}' is not an IPv4 CIDR range",
+        raise tr.ctx.unsupported("cidrmatch() with a non-IPv4 CIDR", f"cidrmatch(): '{cidr}' is not an IPv4 CIDR range (IPv6 is not supported)",
                                  node.args[0].span)
     check = any_value(_arg(tr, node, 1), lambda v: matching.cidr_match(as_string(v), cidr))
     return Typed(exp.Coalesce(this=paren_if_needed(check), expressions=[FALSE]), Kind.BOOLEAN)
