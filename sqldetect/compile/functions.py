@@ -414,9 +414,9 @@ def _parse_in_base(text: exp.Expression, base: int) -> exp.Expression:
                                    expression=exp.column("_d")),
                       expressions=[exp.to_identifier("_n"), exp.to_identifier("_d")])
     magnitude = anon("list_reduce", digits, fold, lit(0))
-    valid = anon("regexp_full_match", body, lit(f"[{_DIGITS[:base]}]+"))
-    signed = exp.Case().when(anon("starts_with", upper, lit("-")), exp.Neg(this=magnitude)).else_(magnitude.copy())
-    return exp.Case().when(valid, cast(signed, "DOUBLE"))
+    valid = anon("regexp_full_match", body.copy(), lit(f"[{_DIGITS[:base]}]+"))
+    sign = exp.Case().when(anon("starts_with", upper.copy(), lit("-")), lit(-1)).else_(lit(1))
+    return exp.Case().when(valid, cast(exp.Mul(this=sign, expression=magnitude), "DOUBLE"))
 
 
 @function("tostring", 1, 2)
@@ -772,31 +772,55 @@ def _random(tr: EvalTranslator, node: ast.Call) -> Typed:
 
 def _extreme(largest: bool) -> Translate:
     """eval max()/min(): numbers compare numerically, strings lexicographically, and every string ranks
-    above every number (semantics doc §6.2); a multivalue argument contributes each of its values."""
+    above every number (semantics doc §6.2); a multivalue argument contributes each of its values. So max()
+    is the largest text when there is one, else the largest number; min() the smallest number when there
+    is one, else the smallest text. Each argument is split into its number part and its text part."""
+    pick = "greatest" if largest else "least"
+    pick_list = "list_max" if largest else "list_min"
 
     def translate(tr: EvalTranslator, node: ast.Call) -> Typed:
         values = [v for v in (tr.translate(a) for a in node.args) if v.kind is not Kind.NULL]
         if not values:
             return Typed(exp.Null(), Kind.NULL)
-        if all(v.kind in (Kind.NUMBER, Kind.TIME) for v in values):
-            return Typed(anon("greatest" if largest else "least", *(as_number(v) for v in values)), Kind.NUMBER)
-        every = as_list(values[0])
-        for v in values[1:]:
-            every = anon("list_concat", every, as_list(v))
-        element = exp.column(ELEMENT)
-        numbers = func("list_filter", func("list_transform", every, lam(ELEMENT, try_cast(element, "DOUBLE"))),
-                       lam(ELEMENT, exp.Not(this=exp.Is(this=element.copy(), expression=exp.Null()))))
-        texts = func("list_filter", every.copy(),
-                     lam(ELEMENT, exp.Is(this=try_cast(element.copy(), "DOUBLE"), expression=exp.Null())))
-        if largest:  # any string beats every number
-            out = exp.Case().when(exp.GT(this=anon("len", texts), expression=lit(0)), anon("list_max", texts.copy())
-                                  ).else_(number_to_string(anon("list_max", numbers)))
-        else:  # any number beats every string
-            out = exp.Case().when(exp.GT(this=anon("len", numbers), expression=lit(0)),
-                                  number_to_string(anon("list_min", numbers.copy()))).else_(anon("list_min", texts))
-        return Typed(out, Kind.STRING)
+        numbers: list[exp.Expression] = []
+        texts: list[exp.Expression] = []
+        for v in values:
+            if v.kind in (Kind.NUMBER, Kind.TIME):
+                numbers.append(as_number(v))
+            elif v.kind is Kind.MULTIVALUE:
+                element = exp.column(ELEMENT)
+                numbers.append(anon(pick_list, func("list_transform", v.sql, lam(ELEMENT, try_cast(element, "DOUBLE")))))
+                texts.append(anon(pick_list, func("list_filter", v.sql.copy(), lam(ELEMENT, exp.Is(
+                    this=try_cast(element.copy(), "DOUBLE"), expression=exp.Null())))))
+            elif isinstance(v.sql, exp.Literal) and v.sql.is_string:
+                (texts if _is_plain_text(v.sql.this) else numbers).append(
+                    v.sql if _is_plain_text(v.sql.this) else lit(float(v.sql.this)))
+            else:
+                text = as_string(v)
+                numbers.append(try_cast(text, "DOUBLE"))
+                texts.append(exp.Case().when(exp.Is(this=try_cast(text.copy(), "DOUBLE"), expression=exp.Null()),
+                                             text.copy()))
+        def best(items: list[exp.Expression]) -> exp.Expression:
+            return items[0] if len(items) == 1 else anon(pick, *items)
+
+        if not texts:
+            return Typed(best(numbers), Kind.NUMBER)
+        number = number_to_string(best(numbers)) if numbers else None
+        text = best(texts)
+        if number is None:
+            return Typed(text, Kind.STRING)
+        return Typed(exp.Coalesce(this=text, expressions=[number]) if largest
+                     else exp.Coalesce(this=number, expressions=[text]), Kind.STRING)
 
     return translate
+
+
+def _is_plain_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False
 
 
 function("min", 1, None, summary="min(a, b, ...): the smallest argument (numbers below strings)")(_extreme(False))

@@ -159,6 +159,8 @@ def number_to_string(expr: exp.Expression) -> exp.Expression:
     a literal number is printed right here instead."""
     if isinstance(expr, exp.Literal) and not expr.is_string:
         return exp.Literal.string(f"{float(expr.this):.15g}")
+    if isinstance(expr, (exp.Cast, exp.TryCast)) and expr.to.is_type("double"):
+        return anon("printf", lit("%.15g"), expr)
     return anon("printf", lit("%.15g"), cast(expr, "DOUBLE"))
 
 
