@@ -26,6 +26,8 @@ _UNIT_SECONDS = {
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), ("hour", 3600)),
     **dict.fromkeys(("d", "day", "days"), ("day", 86400)),
     **dict.fromkeys(("w", "week", "weeks"), ("week", 604800)),
+    **dict.fromkeys(("ds",), ("decisecond", 0.1)),
+    **dict.fromkeys(("cs",), ("centisecond", 0.01)),
     **dict.fromkeys(("ms",), ("millisecond", 0.001)),
     **dict.fromkeys(("us",), ("microsecond", 0.000001)),
 }
