@@ -171,6 +171,39 @@ def pcre_to_re2(pattern: str) -> tuple[str, list[str]]:
     return _NAMED_GROUP.sub(lambda m: f"(?P<{m.group(1)}>", pattern), problems
 
 
+def only_named_groups(pattern: str) -> str:
+    """The RE2 pattern with its unnamed groups made non-capturing (``(`` → ``(?:``). They create no field
+    in ``rex``, and dropping them keeps the named groups' numbers low: DuckDB's ``regexp_extract`` only
+    takes group numbers up to 9."""
+    out: list[str] = []
+    i = 0
+    in_class = False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+            out.append(ch)
+            i += 1
+            continue
+        if ch == "[":
+            in_class = True
+            j = i + 1
+            if j < len(pattern) and pattern[j] == "^":
+                j += 1
+            if j < len(pattern) and pattern[j] == "]":
+                j += 1
+            out.append(pattern[i:j])
+            i = j
+            continue
+        out.append("(?:" if ch == "(" and not pattern.startswith("(?", i) else ch)
+        i += 1
+    return "".join(out)
+
+
 def capture_groups(pattern: str) -> list[str | None]:
     """The capturing groups of an RE2 pattern in order (their names, or None when unnamed), counting the way
     RE2 numbers them: so a named group's position can be given to ``regexp_extract`` (which maps groups by

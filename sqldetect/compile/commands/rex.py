@@ -1,9 +1,10 @@
 """``rex``: extract fields with a regex's named groups, or rewrite a field with ``mode=sed``.
 
 The regex is PCRE in SPL and RE2 in DuckDB: ``(?<name>`` becomes ``(?P<name>``, and features RE2 lacks are
-refused by name. DuckDB's ``regexp_extract(s, re, ['a','b'])`` maps names to groups by *position*, so each
-field is extracted with the number of its own group instead (the seed rule's ``(\\s+)?(?<process>.+)`` is group
-2). A row where the regex does not match, or where the group is empty, keeps the field's previous value.
+refused by name. Unnamed groups create no field, so they are made non-capturing; each field is then extracted
+with the number of its own group (DuckDB's ``regexp_extract(s, re, ['a','b'])`` maps names to groups by
+*position*, and takes group numbers up to 9 only: beyond that all groups are named in one struct). A row where
+the regex does not match, or where the group is empty, keeps the field's previous value.
 """
 
 from __future__ import annotations
@@ -42,15 +43,25 @@ def rex(ctx: StageContext, cmd: ast.RexCommand) -> StageResult:
     pattern = re2_pattern(ctx, cmd.regex, cmd.regex_span)
     if source.kind is Kind.MULTIVALUE:
         pattern = "(?m)" + pattern  # ^ and $ anchor at each value of the newline-joined text
-    groups = matching.capture_groups(pattern)
-    named = [(i, name) for i, name in enumerate(groups, start=1) if name]
-    if not named:
+    pattern = matching.only_named_groups(pattern)
+    names = [name for name in matching.capture_groups(pattern) if name]
+    if not names:
         raise ctx.error("rex needs at least one named group (?<name>...)", cmd.regex_span)
+    if len(set(names)) != len(names):
+        raise ctx.unsupported("rex with a repeated group name", "rex: a group name is used twice", cmd.regex_span)
+    if len(names) > 9 and cmd.max_match != 1:
+        raise ctx.unsupported("rex max_match with more than 9 groups",
+                              "rex max_match= with more than 9 named groups is not supported", cmd.regex_span)
     text = _subject(source)
     changes: list[tuple[str, Typed]] = []
-    for index, name in named:
+    for index, name in enumerate(names, start=1):
         if cmd.max_match == 1:
-            extracted = anon("nullif", anon("regexp_extract", text, lit(pattern), lit(index)), lit(""))
+            if len(names) <= 9:
+                group = anon("regexp_extract", text, lit(pattern), lit(index))
+            else:  # DuckDB numbers groups 0-9 only: name them all and take this one from the struct
+                every = anon("regexp_extract", text, lit(pattern), exp.Array(expressions=[lit(n) for n in names]))
+                group = anon("struct_extract", every, lit(name))
+            extracted = anon("nullif", group, lit(""))
             old = ctx.field(name)
             if old.kind is not Kind.NULL:
                 extracted = coalesce(extracted, as_string(old) if old.kind is not Kind.STRING else old.sql)

@@ -20,7 +20,7 @@ from sqldetect.compile.aggregations import consumes_order, plan_aggregations, tr
 from sqldetect.compile.context import StageContext, StageResult
 from sqldetect.compile.registry import command
 from sqldetect.compile.relation import FieldInfo, Kind, OrderKey, Relation
-from sqldetect.compile.sql import alias, and_, anon, col, ident, lit, star
+from sqldetect.compile.sql import alias, and_, anon, col, ident, lit, null, star
 from sqldetect.compile.typed import Typed
 from sqldetect.spl import ast
 
@@ -70,10 +70,12 @@ def group_select(ctx: StageContext, aggregations: list[ast.Aggregation], by: lis
     for name in by:
         value = ctx.field(name, relation)
         if value.kind is Kind.NULL:
-            # a BY field that does not exist: every row has NULL there, so no row survives
+            # a BY field without values (absent, or set to null()): every row has NULL there, so no row
+            # survives; the output column is a NULL literal, as a column outside GROUP BY would not bind
             conditions.append(exp.Boolean(this=False))
             info = ctx.set_field(output, name, Kind.STRING)
-            items.append(alias(value.sql, info.column))
+            items.append(alias(null(), info.column))
+            group.append(null())  # still a grouped query: no input rows give no output rows
             continue
         info = ctx.set_field(output, name, value.kind)
         items.append(alias(value.sql, info.column) if info.column != relation.fields[name].column else value.sql)
