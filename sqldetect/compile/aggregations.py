@@ -5,8 +5,9 @@ which is identity for ``stats`` (a GROUP BY aggregate) and adds ``OVER (...)`` f
 one definition serves every command. Semantics (semantics doc §5 "stats", decisions in docs/semantics.md):
 ``values`` are distinct, non-null, sorted as strings; ``list`` keeps input order and stops at 100; ``count(f)``
 and ``dc(f)`` count the values of multivalue fields; ``first``/``last`` follow the current row order; ``earliest``/
-``latest`` follow ``_time``; numeric functions ignore values that are not numbers; ``min``/``max`` are numeric
-when the values are numbers, else lexicographic.
+``latest`` follow ``_time``; numeric functions ignore values that are not numbers; ``min``/``max`` compare
+numbers numerically and text lexicographically, text ranking above numbers; ``median``/``perc`` take Splunk's
+nearest rank; ``mode`` breaks ties towards the smallest value.
 """
 
 from __future__ import annotations

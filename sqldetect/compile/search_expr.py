@@ -10,6 +10,8 @@ Rules (semantics doc §2, decisions in docs/semantics.md):
 - bare terms and phrases match ``_raw`` at token boundaries, case-insensitively (``matching.term_regex``);
   ``TERM(x)`` needs whole tokens between major breakers; ``CASE(x)`` is case-sensitive.
 - Without ``_raw`` (after a transforming command) a bare term matches when any field's value matches it.
+- Time modifiers (``earliest=``, ``latest=``, ``timeformat=``...) are not boolean operands: wherever they
+  stand they set the time range of the search, ANDed with the rest (an earliest alone ends at now).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@
   get NULL. With a multivalue BY field, a row's group is every row sharing at least one of its values
   (decision recorded in docs/semantics.md).
 - streamstats: running aggregates in the current row order (window frames): ``window=N``, ``current=f``,
-  ``global``; BY fields partition.
+  ``global``; BY fields partition (with a window and ``global=true`` the frame is the last N rows of the
+  whole stream, so it is ranged over each row's position in the stream).
 """
 
 from __future__ import annotations
