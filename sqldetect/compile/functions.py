@@ -893,21 +893,43 @@ def _json_path(path: str) -> str:
     return out
 
 
+def _when_json(source: exp.Expression, value: exp.Expression) -> exp.Expression:
+    """``value`` when ``source`` is valid JSON, else NULL: DuckDB's JSON functions raise on malformed text,
+    which would stop the whole query, while Splunk just gives no value for that event."""
+    return exp.Case().when(anon("json_valid", source), value)
+
+
 @function("json_extract", 1, None)
 def _json_extract(tr: EvalTranslator, node: ast.Call) -> Typed:
-    """json_extract(json, path): the value at a path of a JSON string."""
+    """json_extract(json, path, ...): the value at a path as text; an object or array (a `{}` path, or
+    several paths) comes back as JSON text, as Splunk returns "either a JSON array or a native value"."""
     source = as_string(_arg(tr, node, 0))
     if len(node.args) == 1:
         return Typed(source, Kind.STRING)
-    path = _json_path(_literal_text(tr, node, 1, "path"))
-    return Typed(anon("json_extract_string", source, lit(path)), Kind.STRING)
+    paths = [_json_path(_literal_text(tr, node, i, "path")) for i in range(1, len(node.args))]
+    if len(paths) > 1:  # several paths: a JSON array of their values
+        values = exp.Array(expressions=[anon("json_extract", source.copy(), lit(path)) for path in paths])
+        return Typed(_when_json(source, cast(anon("to_json", values), "VARCHAR")), Kind.STRING)
+    path = paths[0]
+    found = anon("json_extract", source.copy(), lit(path))
+    if "[*]" in path:  # every element: a JSON array
+        return Typed(_when_json(source, cast(anon("to_json", found), "VARCHAR")), Kind.STRING)
+    nested = exp.In(this=anon("json_type", found), expressions=[lit("OBJECT"), lit("ARRAY")])
+    value = exp.Case().when(nested, cast(found.copy(), "VARCHAR")).else_(
+        anon("json_extract_string", source.copy(), lit(path)))
+    return Typed(_when_json(source, value), Kind.STRING)
 
 
 @function("spath", 2)
 def _spath(tr: EvalTranslator, node: ast.Call) -> Typed:
-    """spath(json, path): the value at a path of a JSON string."""
+    """spath(json, path): the value at a path of a JSON string; a `{}` path gives every element
+    (multivalue), like the spath command."""
+    source = as_string(_arg(tr, node, 0))
     path = _json_path(_literal_text(tr, node, 1, "path"))
-    return Typed(anon("json_extract_string", as_string(_arg(tr, node, 0)), lit(path)), Kind.STRING)
+    value = anon("json_extract_string", source.copy(), lit(path))
+    if "[*]" in path:
+        return Typed(_when_json(source, _nonempty_list(value)), Kind.MULTIVALUE)
+    return Typed(_when_json(source, value), Kind.STRING)
 
 
 __all__ = ["FUNCTIONS", "number_to_string", "strftime_sql", "translate_call", "unify"]
