@@ -345,10 +345,10 @@ def _substr(tr: EvalTranslator, node: ast.Call) -> Typed:
         start = lit(1 if start_literal == 0 else int(start_literal))
     else:
         n = as_number(_arg(tr, node, 1))
-        start = exp.Case().when(exp.EQ(this=n, expression=lit(0)), lit(1)).else_(cast(n, "BIGINT"))
+        start = exp.Case().when(exp.EQ(this=n, expression=lit(0)), lit(1)).else_(try_cast(n, "BIGINT"))
     args = [start]
     if len(node.args) == 3:
-        args.append(cast(as_number(_arg(tr, node, 2)), "BIGINT"))
+        args.append(try_cast(as_number(_arg(tr, node, 2)), "BIGINT"))
 
     def one(v: Typed) -> Typed:
         return Typed(anon("substring", as_string(v), *args), Kind.STRING)
@@ -428,16 +428,16 @@ def _tostring(tr: EvalTranslator, node: ast.Call) -> Typed:
     fmt = _literal_text(tr, node, 1, "format")
     n = as_number(value)
     if fmt == "hex":
-        return Typed(anon("printf", lit("0x%X"), cast(n, "BIGINT")), Kind.STRING)
+        return Typed(anon("printf", lit("0x%X"), try_cast(n, "BIGINT")), Kind.STRING)
     if fmt == "commas":
         # whole numbers without decimals, others rounded to two decimals
         whole = exp.EQ(this=n, expression=anon("round", n.copy()))
-        text = exp.Case().when(whole, anon("printf", lit("%,d"), cast(n.copy(), "BIGINT"))).else_(
+        text = exp.Case().when(whole, anon("printf", lit("%,d"), try_cast(n.copy(), "BIGINT"))).else_(
             anon("printf", lit("%,.2f"), cast(n.copy(), "DOUBLE")))
         return Typed(text, Kind.STRING)
     if fmt == "duration":
         # [D+]HH:MM:SS (integer division: DuckDB's `/` on integers gives a DOUBLE)
-        secs = cast(anon("floor", n), "BIGINT")
+        secs = try_cast(anon("floor", n), "BIGINT")
         clock = anon("printf", lit("%02d:%02d:%02d"),
                      exp.Mod(this=exp.IntDiv(this=secs.copy(), expression=lit(3600)), expression=lit(24)),
                      exp.Mod(this=exp.IntDiv(this=secs.copy(), expression=lit(60)), expression=lit(60)),
@@ -535,12 +535,12 @@ def _mvindex(tr: EvalTranslator, node: ast.Call) -> Typed:
     values = as_list(_arg(tr, node, 0))
     start_lit = _literal_number(node, 1)
     start = lit(int(start_lit) + 1 if start_lit >= 0 else int(start_lit)) if start_lit is not None else _list_index(
-        cast(as_number(_arg(tr, node, 1)), "BIGINT"))
+        try_cast(as_number(_arg(tr, node, 1)), "BIGINT"))
     if len(node.args) == 2:
         return Typed(anon("list_extract", values, start), Kind.STRING)
     end_lit = _literal_number(node, 2)
     end = lit(int(end_lit) + 1 if end_lit >= 0 else int(end_lit)) if end_lit is not None else _list_index(
-        cast(as_number(_arg(tr, node, 2)), "BIGINT"))
+        try_cast(as_number(_arg(tr, node, 2)), "BIGINT"))
     return Typed(_nonempty_list(anon("list_slice", values, start, end)), Kind.MULTIVALUE)
 
 
@@ -604,7 +604,7 @@ def _mvzip(tr: EvalTranslator, node: ast.Call) -> Typed:
 @function("mvrange", 2, 3)
 def _mvrange(tr: EvalTranslator, node: ast.Call) -> Typed:
     """mvrange(start, end[, step]): numbers from start up to (not including) end."""
-    args = [cast(as_number(_arg(tr, node, i)), "BIGINT") for i in range(len(node.args))]
+    args = [try_cast(as_number(_arg(tr, node, i)), "BIGINT") for i in range(len(node.args))]
     numbers = anon("range", *args)
     return Typed(func("list_transform", numbers, lam(ELEMENT, cast(exp.column(ELEMENT), "VARCHAR"))),
                  Kind.MULTIVALUE)
@@ -739,7 +739,7 @@ def _round(tr: EvalTranslator, node: ast.Call) -> Typed:
     """round(x[, digits]): rounded half away from zero."""
     args = [as_number(_arg(tr, node, 0))]
     if len(node.args) == 2:
-        args.append(cast(as_number(_arg(tr, node, 1)), "INTEGER"))
+        args.append(try_cast(as_number(_arg(tr, node, 1)), "INTEGER"))
     return Typed(anon("round", *args), Kind.NUMBER)
 
 
@@ -859,7 +859,7 @@ def _printf(tr: EvalTranslator, node: ast.Call) -> Typed:
                                node.span)
         value = tr.translate(args.pop(0))
         if conv in "diouxX":
-            converted.append(cast(anon("trunc", as_number(value)), "BIGINT"))
+            converted.append(try_cast(anon("trunc", as_number(value)), "BIGINT"))
             conv = "d" if conv in "iu" else conv
         elif conv in "eEfFgG":
             converted.append(cast(as_number(value), "DOUBLE"))

@@ -172,5 +172,7 @@ def epoch(expr: exp.Expression) -> exp.Expression:
 def from_epoch(expr: exp.Expression) -> exp.Expression:
     """A TIMESTAMP from epoch seconds, independent of the session time zone (``to_timestamp`` is not)."""
     # 1e6 is a DOUBLE, so an integer literal (epoch seconds) cannot overflow INT32 when multiplied
-    micros = cast(anon("round", exp.Mul(this=paren_if_needed(expr), expression=exp.Literal.number("1e6"))), "BIGINT")
+    # TRY_CAST: an epoch too large for a timestamp gives NULL instead of stopping the query
+    micros = try_cast(anon("round", exp.Mul(this=paren_if_needed(expr), expression=exp.Literal.number("1e6"))),
+                      "BIGINT")
     return anon("make_timestamp", micros)
