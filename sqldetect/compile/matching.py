@@ -126,10 +126,9 @@ def is_cidr(value: str) -> bool:
 
 def ipv4_to_int(value: exp.Expression) -> exp.Expression:
     """The IPv4 address in a string as a BIGINT, NULL when the string is not a dotted quad."""
-    octets = [
-        try_cast(anon("regexp_extract", value, lit(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"), lit(i)), "BIGINT")
-        for i in range(1, 5)
-    ]
+    octet = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"  # 0-255, so 10.999.1.1 is not an address
+    dotted = "^" + r"\.".join([octet] * 4) + "$"
+    octets = [try_cast(anon("regexp_extract", value, lit(dotted), lit(i)), "BIGINT") for i in range(1, 5)]
     total: exp.Expression = octets[3]
     for shift, octet in ((8, octets[2]), (16, octets[1]), (24, octets[0])):
         total = exp.Add(this=exp.Mul(this=octet, expression=lit(2**shift)), expression=total)
