@@ -130,8 +130,8 @@ def ipv4_to_int(value: exp.Expression) -> exp.Expression:
     dotted = "^" + r"\.".join([octet] * 4) + "$"
     octets = [try_cast(anon("regexp_extract", value, lit(dotted), lit(i)), "BIGINT") for i in range(1, 5)]
     total: exp.Expression = octets[3]
-    for shift, octet in ((8, octets[2]), (16, octets[1]), (24, octets[0])):
-        total = exp.Add(this=exp.Mul(this=octet, expression=lit(2**shift)), expression=total)
+    for shift, part in ((8, octets[2]), (16, octets[1]), (24, octets[0])):
+        total = exp.Add(this=exp.Mul(this=part, expression=lit(2**shift)), expression=total)
     return total
 
 
