@@ -5,8 +5,9 @@ which is identity for ``stats`` (a GROUP BY aggregate) and adds ``OVER (...)`` f
 one definition serves every command. Semantics (semantics doc §5 "stats", decisions in docs/semantics.md):
 ``values`` are distinct, non-null, sorted as strings; ``list`` keeps input order and stops at 100; ``count(f)``
 and ``dc(f)`` count the values of multivalue fields; ``first``/``last`` follow the current row order; ``earliest``/
-``latest`` follow ``_time``; numeric functions ignore values that are not numbers; ``min``/``max`` are numeric
-when the values are numbers, else lexicographic.
+``latest`` follow ``_time``; numeric functions ignore values that are not numbers; ``min``/``max`` compare
+numbers numerically and text lexicographically, text ranking above numbers; ``median``/``perc`` take Splunk's
+nearest rank; ``mode`` breaks ties towards the smallest value.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from sqlglot import exp
 
 from sqldetect.compile import wildcards
 from sqldetect.compile.relation import Kind, Relation
-from sqldetect.compile.sql import anon, coalesce, epoch, lit, number_to_string, try_cast
-from sqldetect.compile.typed import Typed, as_number, as_string
+from sqldetect.compile.sql import anon, cast, coalesce, epoch, func, lam, lit, number_to_string, try_cast
+from sqldetect.compile.typed import ELEMENT, Typed, as_number, as_string
 from sqldetect.spl import ast
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ class AggInput:
     value: Typed | None
     order: list[exp.Ordered]
     time: Typed | None  # the _time field, for earliest/latest
+    #: the aggregate becomes a window function (eventstats/streamstats): the window's own ORDER BY then
+    #: carries the row order, and DuckDB's window versions of first/last take no FILTER
+    windowed: bool = False
 
 
 Wrap = Callable[[exp.Expression], exp.Expression]
@@ -169,20 +173,32 @@ def _list(inp: AggInput, wrap: Wrap) -> Typed:
 
 
 def _extreme(inp: AggInput, wrap: Wrap, cls: type) -> Typed:
+    """min()/max(): numbers compare numerically and text lexicographically; as in eval's min()/max(), text
+    ranks above every number, so max() is the largest text value when there is one and min() the smallest
+    number when there is one (decision in docs/semantics.md, §10 #7)."""
     value = inp.value
     assert value is not None
     if value.kind is Kind.NUMBER:
         return Typed(wrap(cls(this=value.sql)), Kind.NUMBER)
     if value.kind is Kind.TIME:
         return Typed(epoch(wrap(cls(this=value.sql))), Kind.NUMBER)
+    per_row = "list_max" if cls is exp.Max else "list_min"
     if value.kind is Kind.MULTIVALUE:
-        # an aggregate cannot unnest: take each row's own extreme value first
-        text = anon("list_max" if cls is exp.Max else "list_min", value.sql)
+        # an aggregate cannot unnest: take each row's own extreme number and extreme text first
+        element = exp.column(ELEMENT)
+        number = anon(per_row, func("list_transform", value.sql, lam(ELEMENT, try_cast(element, "DOUBLE"))))
+        text = anon(per_row, func("list_filter", value.sql.copy(), lam(ELEMENT, exp.Is(
+            this=try_cast(element.copy(), "DOUBLE"), expression=exp.Null()))))
+        numbers = wrap(cls(this=number))
+        texts = wrap(cls(this=text))
     else:
-        text = as_string(value)
-    numeric = wrap(cls(this=try_cast(text, "DOUBLE")))
-    # numeric when the values hold numbers, else the lexicographic extreme
-    return Typed(coalesce(number_to_string(numeric), wrap(cls(this=text))), Kind.STRING)
+        raw = as_string(value)
+        number = try_cast(raw, "DOUBLE")
+        numbers = wrap(cls(this=number))
+        texts = wrap(_filtered(cls(this=raw.copy()), exp.Is(this=number.copy(), expression=exp.Null())))
+    if cls is exp.Max:
+        return Typed(coalesce(texts, number_to_string(numbers)), Kind.STRING)
+    return Typed(coalesce(number_to_string(numbers), texts), Kind.STRING)
 
 
 @aggregation("min")
@@ -230,20 +246,37 @@ def _sumsq(inp: AggInput, wrap: Wrap) -> Typed:
 
 
 def _quantile(inp: AggInput, wrap: Wrap, q: float) -> Typed:
-    return Typed(wrap(anon("quantile_disc", _number(inp), lit(q))), Kind.NUMBER)
+    """Splunk's percentile (limits.conf ``perc_method = nearest-rank``): the value at 0-based rank
+    floor(q * count) of the sorted numeric values. DuckDB's quantile_disc uses rank ceil(q * count) - 1, which
+    differs whenever q * count is whole (the median of 4 values is the 3rd, not the 2nd), so the rank is
+    spelled out."""
+    n = _number(inp)
+    ordered = wrap(_filtered(exp.ArrayAgg(this=exp.Order(this=n, expressions=[exp.Ordered(this=n.copy())])),
+                             _not_null(n.copy())))
+    count = wrap(exp.Count(this=n.copy()))
+    rank = exp.Add(this=cast(anon("floor", exp.Mul(this=lit(q), expression=count)), "BIGINT"), expression=lit(1))
+    return Typed(anon("list_extract", ordered, anon("least", rank, count.copy())), Kind.NUMBER)
 
 
 @aggregation("median")
 def _median(inp: AggInput, wrap: Wrap) -> Typed:
-    """median(f): the middle value (the lower one for an even count)."""
+    """median(f): the 50th percentile by nearest rank (the higher middle value for an even count)."""
     return _quantile(inp, wrap, 0.5)
 
 
 @aggregation("mode")
 def _mode(inp: AggInput, wrap: Wrap) -> Typed:
-    """mode(f): the most frequent value."""
+    """mode(f): the most frequent value; ties go to the lexicographically smallest (decision in
+    docs/semantics.md, §10 #12). ``histogram`` gives the counts keyed by value in ascending order, and
+    ``list_position`` finds the first key with the largest count."""
     assert inp.value is not None
-    return Typed(wrap(anon("mode", as_string(inp.value))), Kind.STRING)
+    if inp.value.kind is Kind.MULTIVALUE:
+        counts = anon("list_aggregate", _flat_values(inp, wrap, distinct=False), lit("histogram"))
+    else:
+        counts = wrap(anon("histogram", as_string(inp.value)))
+    tally = anon("map_values", counts)
+    top = anon("list_position", tally, anon("list_max", tally.copy()))
+    return Typed(anon("list_extract", anon("map_keys", counts.copy()), top), Kind.STRING)
 
 
 # ---------------------------------------------------------------------------------------------------- order
@@ -254,6 +287,10 @@ def _positional(inp: AggInput, wrap: Wrap, sql_name: str) -> Typed:
     assert value is not None
     kind = value.kind if value.kind not in (Kind.TIME,) else Kind.NUMBER
     sql = as_number(value) if value.kind is Kind.TIME else value.sql
+    if inp.windowed:
+        # FIRST_VALUE(x IGNORE NULLS) OVER (... ORDER BY <row order>): the window orders the rows
+        window_fn = exp.FirstValue if sql_name == "first" else exp.LastValue
+        return Typed(wrap(exp.IgnoreNulls(this=window_fn(this=sql))), kind)
     agg = wrap(_filtered(anon(sql_name, _ordered(sql, inp.order)), _not_null(value.sql)))
     return Typed(agg, kind)
 
@@ -373,4 +410,5 @@ def translate_planned(ctx: StageContext, item: Planned, relation: Relation, orde
     else:
         value = None
     time = ctx.field("_time", relation)
-    return item.spec.translate(AggInput(value, order, time if time.kind is not Kind.NULL else None), wrap)
+    windowed = isinstance(wrap(exp.Null()), exp.Window)
+    return item.spec.translate(AggInput(value, order, time if time.kind is not Kind.NULL else None, windowed), wrap)

@@ -113,8 +113,10 @@ class EvalTranslator:
             return self._plus(left, right)
         if op in _ARITHMETIC:
             cls = _ARITHMETIC[op]
-            return Typed(cls(this=paren_if_needed(as_number(left)), expression=paren_if_needed(as_number(right))),
-                         Kind.NUMBER)
+            divisor = paren_if_needed(as_number(right))
+            if op in ("/", "%"):  # dividing by zero gives no value (DuckDB: inf, NaN or an error)
+                divisor = anon("nullif", divisor, lit(0))
+            return Typed(cls(this=paren_if_needed(as_number(left)), expression=divisor), Kind.NUMBER)
         raise self.ctx.unsupported(f"operator {node.op}", span=node.span)
 
     def _plus(self, left: Typed, right: Typed) -> Typed:

@@ -6,6 +6,7 @@ adding one entry (and its conformance cases). Unknown functions are refused by n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -286,7 +287,7 @@ def _cidrmatch(tr: EvalTranslator, node: ast.Call) -> Typed:
     """cidrmatch(cidr, ip): the IPv4 address lies in the subnet (false for non-addresses)."""
     cidr = _literal_text(tr, node, 0, "CIDR")
     if not matching.is_cidr(cidr):
-        raise tr.ctx.unsupported("cidrmatch() with a non-IPv4 CIDR", f"'{cidr}' is not an IPv4 CIDR range",
+        raise tr.ctx.unsupported("cidrmatch() with a non-IPv4 CIDR", f"cidrmatch(): '{cidr}' is not an IPv4 CIDR range (IPv6 is not supported)",
                                  node.args[0].span)
     check = any_value(_arg(tr, node, 1), lambda v: matching.cidr_match(as_string(v), cidr))
     return Typed(exp.Coalesce(this=paren_if_needed(check), expressions=[FALSE]), Kind.BOOLEAN)
@@ -322,6 +323,13 @@ function("sha1", 1, summary="sha1(s): hex digest")(_string_fn("sha1"))
 function("sha256", 1, summary="sha256(s): hex digest")(_string_fn("sha256"))
 
 
+@function("sha512", 1)
+def _sha512(tr: EvalTranslator, node: ast.Call) -> Typed:
+    """sha512(s): refused by name; plain DuckDB (no extensions) has md5, sha1 and sha256 only."""
+    raise tr.ctx.unsupported("sha512()", "eval function sha512() is not supported: DuckDB has no SHA-512 "
+                             "without extensions (md5, sha1 and sha256 are)", node.name_span or node.span)
+
+
 @function("len", 1)
 def _len(tr: EvalTranslator, node: ast.Call) -> Typed:
     """len(s): number of characters."""
@@ -337,10 +345,10 @@ def _substr(tr: EvalTranslator, node: ast.Call) -> Typed:
         start = lit(1 if start_literal == 0 else int(start_literal))
     else:
         n = as_number(_arg(tr, node, 1))
-        start = exp.Case().when(exp.EQ(this=n, expression=lit(0)), lit(1)).else_(cast(n, "BIGINT"))
+        start = exp.Case().when(exp.EQ(this=n, expression=lit(0)), lit(1)).else_(try_cast(n, "BIGINT"))
     args = [start]
     if len(node.args) == 3:
-        args.append(cast(as_number(_arg(tr, node, 2)), "BIGINT"))
+        args.append(try_cast(as_number(_arg(tr, node, 2)), "BIGINT"))
 
     def one(v: Typed) -> Typed:
         return Typed(anon("substring", as_string(v), *args), Kind.STRING)
@@ -377,20 +385,38 @@ def _split(tr: EvalTranslator, node: ast.Call) -> Typed:
     return Typed(anon("string_split", as_string(_arg(tr, node, 0)), as_string(_arg(tr, node, 1))), Kind.MULTIVALUE)
 
 
+_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 @function("tonumber", 1, 2)
 def _tonumber(tr: EvalTranslator, node: ast.Call) -> Typed:
-    """tonumber(s[, base]): the number in s (base 2, 8, 10 or 16), else NULL."""
+    """tonumber(s[, base]): the number in s (base 2 to 36, default 10), else NULL."""
     value = _arg(tr, node, 0)
     base = _literal_number(node, 1) if len(node.args) > 1 else 10
+    if base is None or base != int(base) or not 2 <= base <= 36:
+        span = node.args[1].span if len(node.args) > 1 else node.span
+        raise tr.ctx.unsupported("tonumber() base", "tonumber()'s base must be a whole number from 2 to 36", span)
     if base == 10:
         return Typed(as_number(value), Kind.NUMBER)
-    prefix = {16: "0x", 2: "0b", 8: "0o"}.get(int(base)) if base is not None else None
-    if prefix is None:
-        raise tr.ctx.unsupported("tonumber() base", "tonumber() supports bases 2, 8, 10 and 16", node.span)
-    text = anon("regexp_replace", as_string(value), lit(f"^(?i){prefix}"), lit(""))
-    if prefix == "0o":
-        raise tr.ctx.unsupported("tonumber() base 8", "tonumber() base 8 is not supported", node.span)
-    return Typed(cast(try_cast(exp.DPipe(this=lit(prefix), expression=text), "BIGINT"), "DOUBLE"), Kind.NUMBER)
+    return Typed(_parse_in_base(as_string(value), int(base)), Kind.NUMBER)
+
+
+def _parse_in_base(text: exp.Expression, base: int) -> exp.Expression:
+    """The integer written in ``text`` in ``base`` (optional sign; 0x allowed in base 16), NULL when ``text``
+    has a character that is not a digit of that base. DuckDB only casts bases 2 and 16, so the digits are
+    folded by hand: each character's position in 0-9A-Z is its digit value."""
+    upper = anon("upper", anon("trim", text))
+    prefix = "^[+-]?(0X)?" if base == 16 else "^[+-]?"
+    body = anon("regexp_replace", upper, lit(prefix), lit(""))
+    digits = func("list_transform", anon("string_split", body, lit("")),
+                  lam("_c", exp.Sub(this=anon("instr", lit(_DIGITS), exp.column("_c")), expression=lit(1))))
+    fold = exp.Lambda(this=exp.Add(this=exp.Mul(this=exp.column("_n"), expression=lit(base)),
+                                   expression=exp.column("_d")),
+                      expressions=[exp.to_identifier("_n"), exp.to_identifier("_d")])
+    magnitude = anon("list_reduce", digits, fold, lit(0))
+    valid = anon("regexp_full_match", body.copy(), lit(f"[{_DIGITS[:base]}]+"))
+    sign = exp.Case().when(anon("starts_with", upper.copy(), lit("-")), lit(-1)).else_(lit(1))
+    return exp.Case().when(valid, cast(exp.Mul(this=sign, expression=magnitude), "DOUBLE"))
 
 
 @function("tostring", 1, 2)
@@ -402,18 +428,24 @@ def _tostring(tr: EvalTranslator, node: ast.Call) -> Typed:
     fmt = _literal_text(tr, node, 1, "format")
     n = as_number(value)
     if fmt == "hex":
-        return Typed(anon("printf", lit("0x%X"), cast(n, "BIGINT")), Kind.STRING)
+        return Typed(anon("printf", lit("0x%X"), try_cast(n, "BIGINT")), Kind.STRING)
     if fmt == "commas":
-        rounded = exp.Case().when(exp.EQ(this=n, expression=anon("round", n)),
-                                  anon("format", lit("{:,}"), cast(n, "BIGINT"))).else_(
-            anon("format", lit("{:,.2f}"), n))
-        return Typed(rounded, Kind.STRING)
-    if fmt == "duration":
-        secs = cast(anon("floor", n), "BIGINT")
-        text = anon("printf", lit("%02d:%02d:%02d"), exp.Div(this=secs, expression=lit(3600)),
-                    exp.Mod(this=exp.Div(this=secs, expression=lit(60)), expression=lit(60)),
-                    exp.Mod(this=secs, expression=lit(60)))
+        # whole numbers without decimals, others rounded to two decimals
+        whole = exp.EQ(this=n, expression=anon("round", n.copy()))
+        text = exp.Case().when(whole, anon("printf", lit("%,d"), try_cast(n.copy(), "BIGINT"))).else_(
+            anon("printf", lit("%,.2f"), cast(n.copy(), "DOUBLE")))
         return Typed(text, Kind.STRING)
+    if fmt == "duration":
+        # [D+]HH:MM:SS (integer division: DuckDB's `/` on integers gives a DOUBLE)
+        secs = try_cast(anon("floor", n), "BIGINT")
+        clock = anon("printf", lit("%02d:%02d:%02d"),
+                     exp.Mod(this=exp.IntDiv(this=secs.copy(), expression=lit(3600)), expression=lit(24)),
+                     exp.Mod(this=exp.IntDiv(this=secs.copy(), expression=lit(60)), expression=lit(60)),
+                     exp.Mod(this=secs.copy(), expression=lit(60)))
+        days = exp.Case().when(exp.GTE(this=secs.copy(), expression=lit(86400)),
+                               exp.DPipe(this=cast(exp.IntDiv(this=secs.copy(), expression=lit(86400)), "VARCHAR"),
+                                         expression=lit("+"))).else_(lit(""))
+        return Typed(exp.DPipe(this=days, expression=clock), Kind.STRING)
     raise tr.ctx.unsupported(f"tostring() format {fmt!r}", span=node.args[1].span)
 
 
@@ -457,8 +489,10 @@ def _isnum(tr: EvalTranslator, node: ast.Call) -> Typed:
 @function("isint", 1)
 def _isint(tr: EvalTranslator, node: ast.Call) -> Typed:
     """isint(x): x is a whole number."""
+    # x % 1 = 0 names x once (a volatile argument such as random() must be evaluated once)
     n = as_number(_arg(tr, node, 0))
-    return Typed(exp.Coalesce(this=exp.EQ(this=n, expression=anon("floor", n)), expressions=[FALSE]), Kind.BOOLEAN)
+    whole = exp.EQ(this=exp.Mod(this=paren_if_needed(n), expression=lit(1)), expression=lit(0))
+    return Typed(exp.Coalesce(this=whole, expressions=[FALSE]), Kind.BOOLEAN)
 
 
 @function("isstr", 1)
@@ -501,12 +535,12 @@ def _mvindex(tr: EvalTranslator, node: ast.Call) -> Typed:
     values = as_list(_arg(tr, node, 0))
     start_lit = _literal_number(node, 1)
     start = lit(int(start_lit) + 1 if start_lit >= 0 else int(start_lit)) if start_lit is not None else _list_index(
-        cast(as_number(_arg(tr, node, 1)), "BIGINT"))
+        try_cast(as_number(_arg(tr, node, 1)), "BIGINT"))
     if len(node.args) == 2:
         return Typed(anon("list_extract", values, start), Kind.STRING)
     end_lit = _literal_number(node, 2)
     end = lit(int(end_lit) + 1 if end_lit >= 0 else int(end_lit)) if end_lit is not None else _list_index(
-        cast(as_number(_arg(tr, node, 2)), "BIGINT"))
+        try_cast(as_number(_arg(tr, node, 2)), "BIGINT"))
     return Typed(_nonempty_list(anon("list_slice", values, start, end)), Kind.MULTIVALUE)
 
 
@@ -558,17 +592,19 @@ def _mvfind(tr: EvalTranslator, node: ast.Call) -> Typed:
 def _mvzip(tr: EvalTranslator, node: ast.Call) -> Typed:
     """mvzip(a, b[, delim]): pairwise joined values (delim default ","), as long as the shorter list."""
     delim = as_string(_arg(tr, node, 2)) if len(node.args) == 3 else lit(",")
-    pairs = anon("list_zip", as_list(_arg(tr, node, 0)), as_list(_arg(tr, node, 1)), TRUE)
-    pair = exp.column("_p")
-    joined = exp.DPipe(this=exp.DPipe(this=anon("list_extract", pair, lit(1)), expression=delim),
-                       expression=anon("list_extract", pair, lit(2)))
-    return Typed(func("list_transform", pairs, lam("_p", joined)), Kind.MULTIVALUE)
+    left, right = as_list(_arg(tr, node, 0)), as_list(_arg(tr, node, 1))
+    length = anon("least", anon("len", left), anon("len", right))
+    i = exp.column("_i")
+    pair = exp.DPipe(this=exp.DPipe(this=anon("list_extract", left.copy(), i), expression=delim),
+                     expression=anon("list_extract", right.copy(), i.copy()))
+    return Typed(_nonempty_list(func("list_transform", anon("range", lit(1), exp.Add(this=length, expression=lit(1))),
+                                     lam("_i", pair))), Kind.MULTIVALUE)
 
 
 @function("mvrange", 2, 3)
 def _mvrange(tr: EvalTranslator, node: ast.Call) -> Typed:
     """mvrange(start, end[, step]): numbers from start up to (not including) end."""
-    args = [cast(as_number(_arg(tr, node, i)), "BIGINT") for i in range(len(node.args))]
+    args = [try_cast(as_number(_arg(tr, node, i)), "BIGINT") for i in range(len(node.args))]
     numbers = anon("range", *args)
     return Typed(func("list_transform", numbers, lam(ELEMENT, cast(exp.column(ELEMENT), "VARCHAR"))),
                  Kind.MULTIVALUE)
@@ -634,56 +670,21 @@ def _relative_time(tr: EvalTranslator, node: ast.Call) -> Typed:
         raise tr.ctx.error(f"bad time modifier {spec!r}: {err}", node.args[1].span) from None
 
 
-_STRFTIME_SUPPORTED = set("aAbBcdHIjmMpSUwWxXyYzZ%fgGuVeknrtRTD")
-
-
-def convert_time_format(tr: EvalTranslator | None, fmt: str, span: object = None) -> list[tuple[str, str]]:
-    """Split a Splunk time format into pieces DuckDB's strftime understands: ("fmt", text) pieces and
-    ("epoch", "%s") pieces (DuckDB has no %s). Sub-second ``%3N``/``%6N``/``%Q`` map to ``%g``/``%f``."""
-    pieces: list[tuple[str, str]] = []
-    buf = ""
-    i = 0
-    while i < len(fmt):
-        ch = fmt[i]
-        if ch != "%" or i + 1 >= len(fmt):
-            buf += ch
-            i += 1
-            continue
-        nxt = fmt[i + 1]
-        if nxt == "s":
-            if buf:
-                pieces.append(("fmt", buf))
-                buf = ""
-            pieces.append(("epoch", "%s"))
-            i += 2
-            continue
-        if nxt.isdigit() and i + 2 < len(fmt) and fmt[i + 2] == "N":
-            buf += "%g" if nxt == "3" else "%f"
-            i += 3
-            continue
-        if nxt == "N" or nxt == "Q":
-            buf += "%g"
-            i += 2
-            continue
-        if nxt not in _STRFTIME_SUPPORTED:
-            from sqldetect.errors import UnsupportedError
-
-            raise UnsupportedError(f"time format %{nxt} is not supported", construct=f"%{nxt}")
-        buf += "%" + nxt
-        i += 2
-    if buf:
-        pieces.append(("fmt", buf))
-    return pieces
-
-
 def strftime_sql(ts: exp.Expression, fmt: str) -> exp.Expression:
-    """Format a TIMESTAMP with a Splunk time format (UTC)."""
+    """Format a TIMESTAMP with a Splunk time format (UTC; see ``timeformat``)."""
+    from sqldetect.compile.timeformat import convert
+
     parts: list[exp.Expression] = []
-    for kind, text in convert_time_format(None, fmt):
-        if kind == "epoch":
-            parts.append(cast(cast(anon("floor", epoch(ts)), "BIGINT"), "VARCHAR"))
-        else:
+    for kind, text in convert(fmt):
+        if kind == "fmt":
             parts.append(anon("strftime", ts, lit(text)))
+        elif text == "epoch":
+            parts.append(cast(cast(anon("floor", epoch(ts)), "BIGINT"), "VARCHAR"))
+        else:  # space-padded day / hour
+            code = {"space_day": "%-d", "space_hour24": "%-H", "space_hour12": "%-I"}[text]
+            parts.append(anon("lpad", anon("strftime", ts, lit(code)), lit(2), lit(" ")))
+    if not parts:
+        return lit("")
     out = parts[0]
     for p in parts[1:]:
         out = exp.DPipe(this=out, expression=p)
@@ -701,14 +702,18 @@ def _strftime(tr: EvalTranslator, node: ast.Call) -> Typed:
 @function("strptime", 2)
 def _strptime(tr: EvalTranslator, node: ast.Call) -> Typed:
     """strptime(s, format): the time in s as epoch seconds (UTC unless the format has a zone)."""
+    from sqldetect.compile.timeformat import convert
+
     fmt = _literal_text(tr, node, 1, "time format")
-    pieces = convert_time_format(tr, fmt)
-    if any(kind == "epoch" for kind, _ in pieces):
-        if fmt == "%s":
-            return Typed(as_number(_arg(tr, node, 0)), Kind.NUMBER)
-        raise tr.ctx.unsupported("strptime() with %s", span=node.args[1].span)
-    parsed = anon("try_strptime", as_string(_arg(tr, node, 0)), lit(pieces[0][1] if pieces else ""))
-    return Typed(epoch(cast(parsed, "TIMESTAMP")), Kind.NUMBER)
+    if fmt.strip() == "%s":
+        return Typed(as_number(_arg(tr, node, 0)), Kind.NUMBER)
+    pieces = convert(fmt, parsing=True)
+    if len(pieces) != 1 or pieces[0][0] != "fmt":
+        raise tr.ctx.unsupported("strptime() with %s", "strptime() can read %s only as the whole format",
+                                 node.args[1].span)
+    # a format with %z gives a TIMESTAMPTZ; epoch() of either type is the UTC epoch
+    parsed = anon("try_strptime", as_string(_arg(tr, node, 0)), lit(pieces[0][1]))
+    return Typed(epoch(parsed), Kind.NUMBER)
 
 
 # ----------------------------------------------------------------------------------------------- math
@@ -734,7 +739,7 @@ def _round(tr: EvalTranslator, node: ast.Call) -> Typed:
     """round(x[, digits]): rounded half away from zero."""
     args = [as_number(_arg(tr, node, 0))]
     if len(node.args) == 2:
-        args.append(cast(as_number(_arg(tr, node, 1)), "INTEGER"))
+        args.append(try_cast(as_number(_arg(tr, node, 1)), "INTEGER"))
     return Typed(anon("round", *args), Kind.NUMBER)
 
 
@@ -765,18 +770,108 @@ def _random(tr: EvalTranslator, node: ast.Call) -> Typed:
     return Typed(anon("floor", exp.Mul(this=anon("random"), expression=lit(2147483647))), Kind.NUMBER)
 
 
-def _extreme(sql_name: str) -> Translate:
+def _extreme(largest: bool) -> Translate:
+    """eval max()/min(): numbers compare numerically, strings lexicographically, and every string ranks
+    above every number (semantics doc §6.2); a multivalue argument contributes each of its values. So max()
+    is the largest text when there is one, else the largest number; min() the smallest number when there
+    is one, else the smallest text. Each argument is split into its number part and its text part."""
+    pick = "greatest" if largest else "least"
+    pick_list = "list_max" if largest else "list_min"
+
     def translate(tr: EvalTranslator, node: ast.Call) -> Typed:
-        values = [tr.translate(a) for a in node.args]
-        if all(v.kind in (Kind.NUMBER, Kind.TIME) for v in values):
-            return Typed(anon(sql_name, *(as_number(v) for v in values)), Kind.NUMBER)
-        return Typed(anon(sql_name, *(as_string(v) for v in values)), Kind.STRING)
+        values = [v for v in (tr.translate(a) for a in node.args) if v.kind is not Kind.NULL]
+        if not values:
+            return Typed(exp.Null(), Kind.NULL)
+        numbers: list[exp.Expression] = []
+        texts: list[exp.Expression] = []
+        for v in values:
+            if v.kind in (Kind.NUMBER, Kind.TIME):
+                numbers.append(as_number(v))
+            elif v.kind is Kind.MULTIVALUE:
+                element = exp.column(ELEMENT)
+                numbers.append(anon(pick_list, func("list_transform", v.sql, lam(ELEMENT, try_cast(element, "DOUBLE")))))
+                texts.append(anon(pick_list, func("list_filter", v.sql.copy(), lam(ELEMENT, exp.Is(
+                    this=try_cast(element.copy(), "DOUBLE"), expression=exp.Null())))))
+            elif isinstance(v.sql, exp.Literal) and v.sql.is_string:
+                (texts if _is_plain_text(v.sql.this) else numbers).append(
+                    v.sql if _is_plain_text(v.sql.this) else lit(float(v.sql.this)))
+            else:
+                text = as_string(v)
+                numbers.append(try_cast(text, "DOUBLE"))
+                texts.append(exp.Case().when(exp.Is(this=try_cast(text.copy(), "DOUBLE"), expression=exp.Null()),
+                                             text.copy()))
+        def best(items: list[exp.Expression]) -> exp.Expression:
+            return items[0] if len(items) == 1 else anon(pick, *items)
+
+        if not texts:
+            return Typed(best(numbers), Kind.NUMBER)
+        number = number_to_string(best(numbers)) if numbers else None
+        text = best(texts)
+        if number is None:
+            return Typed(text, Kind.STRING)
+        return Typed(exp.Coalesce(this=text, expressions=[number]) if largest
+                     else exp.Coalesce(this=number, expressions=[text]), Kind.STRING)
 
     return translate
 
 
-function("min", 1, None, summary="min(a, b, ...): the smallest argument")(_extreme("least"))
-function("max", 1, None, summary="max(a, b, ...): the largest argument")(_extreme("greatest"))
+def _is_plain_text(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False
+
+
+function("min", 1, None, summary="min(a, b, ...): the smallest argument (numbers below strings)")(_extreme(False))
+function("max", 1, None, summary="max(a, b, ...): the largest argument (strings above numbers)")(_extreme(True))
+
+
+@function("exact", 1)
+def _exact(tr: EvalTranslator, node: ast.Call) -> Typed:
+    """exact(x): x at full precision (DOUBLE arithmetic already keeps it)."""
+    return Typed(as_number(_arg(tr, node, 0)), Kind.NUMBER)
+
+
+_PRINTF_SPEC = re.compile(r"%([-+ 0#']*)(\d*)(?:\.(\d+))?([diouxXeEfFgGs%])")
+
+
+@function("printf", 1, None)
+def _printf(tr: EvalTranslator, node: ast.Call) -> Typed:
+    """printf(format, args...): C-style formatting (%d %i %u %o %x %X %e %f %g %s, flags, width, precision)."""
+    fmt = _literal_text(tr, node, 0, "format")
+    args = list(node.args[1:])
+    converted: list[exp.Expression] = []
+    pieces: list[str] = []
+    last = 0
+    for m in _PRINTF_SPEC.finditer(fmt):
+        flags, width, precision, conv = m.groups()
+        if "%" in fmt[last : m.start()]:
+            raise tr.ctx.unsupported("printf() format", f"printf(): cannot read the format at "
+                                     f"'{fmt[last:]}'", node.args[0].span)
+        pieces.append(fmt[last : m.start()])
+        last = m.end()
+        if conv == "%":
+            pieces.append("%%")
+            continue
+        if not args:
+            raise tr.ctx.error(f"printf(): the format needs more arguments than the {len(node.args) - 1} given",
+                               node.span)
+        value = tr.translate(args.pop(0))
+        if conv in "diouxX":
+            converted.append(try_cast(anon("trunc", as_number(value)), "BIGINT"))
+            conv = "d" if conv in "iu" else conv
+        elif conv in "eEfFgG":
+            converted.append(cast(as_number(value), "DOUBLE"))
+        else:
+            converted.append(as_string(value))
+        spec = "%" + flags.replace("'", ",") + width + (f".{precision}" if precision is not None else "") + conv
+        pieces.append(spec)
+    if "%" in fmt[last:]:
+        raise tr.ctx.unsupported("printf() format", f"printf(): cannot read the format at '{fmt[last:]}'",
+                                 node.args[0].span)
+    pieces.append(fmt[last:])
+    return Typed(anon("printf", lit("".join(pieces)), *converted), Kind.STRING)
 
 
 # ----------------------------------------------------------------------------------------------- json
@@ -798,21 +893,43 @@ def _json_path(path: str) -> str:
     return out
 
 
+def _when_json(source: exp.Expression, value: exp.Expression) -> exp.Expression:
+    """``value`` when ``source`` is valid JSON, else NULL: DuckDB's JSON functions raise on malformed text,
+    which would stop the whole query, while Splunk just gives no value for that event."""
+    return exp.Case().when(anon("json_valid", source), value)
+
+
 @function("json_extract", 1, None)
 def _json_extract(tr: EvalTranslator, node: ast.Call) -> Typed:
-    """json_extract(json, path): the value at a path of a JSON string."""
+    """json_extract(json, path, ...): the value at a path as text; an object or array (a `{}` path, or
+    several paths) comes back as JSON text, as Splunk returns "either a JSON array or a native value"."""
     source = as_string(_arg(tr, node, 0))
     if len(node.args) == 1:
         return Typed(source, Kind.STRING)
-    path = _json_path(_literal_text(tr, node, 1, "path"))
-    return Typed(anon("json_extract_string", source, lit(path)), Kind.STRING)
+    paths = [_json_path(_literal_text(tr, node, i, "path")) for i in range(1, len(node.args))]
+    if len(paths) > 1:  # several paths: a JSON array of their values
+        values = exp.Array(expressions=[anon("json_extract", source.copy(), lit(path)) for path in paths])
+        return Typed(_when_json(source, cast(anon("to_json", values), "VARCHAR")), Kind.STRING)
+    path = paths[0]
+    found = anon("json_extract", source.copy(), lit(path))
+    if "[*]" in path:  # every element: a JSON array
+        return Typed(_when_json(source, cast(anon("to_json", found), "VARCHAR")), Kind.STRING)
+    nested = exp.In(this=anon("json_type", found), expressions=[lit("OBJECT"), lit("ARRAY")])
+    value = exp.Case().when(nested, cast(found.copy(), "VARCHAR")).else_(
+        anon("json_extract_string", source.copy(), lit(path)))
+    return Typed(_when_json(source, value), Kind.STRING)
 
 
 @function("spath", 2)
 def _spath(tr: EvalTranslator, node: ast.Call) -> Typed:
-    """spath(json, path): the value at a path of a JSON string."""
+    """spath(json, path): the value at a path of a JSON string; a `{}` path gives every element
+    (multivalue), like the spath command."""
+    source = as_string(_arg(tr, node, 0))
     path = _json_path(_literal_text(tr, node, 1, "path"))
-    return Typed(anon("json_extract_string", as_string(_arg(tr, node, 0)), lit(path)), Kind.STRING)
+    value = anon("json_extract_string", source.copy(), lit(path))
+    if "[*]" in path:
+        return Typed(_when_json(source, _nonempty_list(value)), Kind.MULTIVALUE)
+    return Typed(_when_json(source, value), Kind.STRING)
 
 
 __all__ = ["FUNCTIONS", "number_to_string", "strftime_sql", "translate_call", "unify"]

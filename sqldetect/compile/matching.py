@@ -126,13 +126,12 @@ def is_cidr(value: str) -> bool:
 
 def ipv4_to_int(value: exp.Expression) -> exp.Expression:
     """The IPv4 address in a string as a BIGINT, NULL when the string is not a dotted quad."""
-    octets = [
-        try_cast(anon("regexp_extract", value, lit(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"), lit(i)), "BIGINT")
-        for i in range(1, 5)
-    ]
+    octet = r"(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"  # 0-255, so 10.999.1.1 is not an address
+    dotted = "^" + r"\.".join([octet] * 4) + "$"
+    octets = [try_cast(anon("regexp_extract", value, lit(dotted), lit(i)), "BIGINT") for i in range(1, 5)]
     total: exp.Expression = octets[3]
-    for shift, octet in ((8, octets[2]), (16, octets[1]), (24, octets[0])):
-        total = exp.Add(this=exp.Mul(this=octet, expression=lit(2**shift)), expression=total)
+    for shift, part in ((8, octets[2]), (16, octets[1]), (24, octets[0])):
+        total = exp.Add(this=exp.Mul(this=part, expression=lit(2**shift)), expression=total)
     return total
 
 
@@ -169,6 +168,39 @@ def pcre_to_re2(pattern: str) -> tuple[str, list[str]]:
         if rx.search(scrubbed):
             problems.append(label)
     return _NAMED_GROUP.sub(lambda m: f"(?P<{m.group(1)}>", pattern), problems
+
+
+def only_named_groups(pattern: str) -> str:
+    """The RE2 pattern with its unnamed groups made non-capturing (``(`` → ``(?:``). They create no field
+    in ``rex``, and dropping them keeps the named groups' numbers low: DuckDB's ``regexp_extract`` only
+    takes group numbers up to 9."""
+    out: list[str] = []
+    i = 0
+    in_class = False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+            out.append(ch)
+            i += 1
+            continue
+        if ch == "[":
+            in_class = True
+            j = i + 1
+            if j < len(pattern) and pattern[j] == "^":
+                j += 1
+            if j < len(pattern) and pattern[j] == "]":
+                j += 1
+            out.append(pattern[i:j])
+            i = j
+            continue
+        out.append("(?:" if ch == "(" and not pattern.startswith("(?", i) else ch)
+        i += 1
+    return "".join(out)
 
 
 def capture_groups(pattern: str) -> list[str | None]:

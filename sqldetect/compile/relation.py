@@ -131,7 +131,12 @@ def order_by_expressions(order: list[OrderKey], table: str | None = None) -> lis
     out: list[exp.Ordered] = []
     for key in order:
         column = col(key.column, table)
-        if key.mode == "auto":
+        if key.mode == "auto" and key.descending:
+            # the exact reverse of the ascending order below, except that missing values stay last
+            out.append(exp.Ordered(this=exp.Is(this=column, expression=exp.Null())))
+            out.append(exp.Ordered(this=try_cast(column.copy(), "DOUBLE"), desc=True, nulls_first=True))
+            out.append(exp.Ordered(this=column.copy(), desc=True))
+        elif key.mode == "auto":
             # SPL "auto" order: numbers first, numerically; then the rest lexicographically.
             out.append(exp.Ordered(this=try_cast(column, "DOUBLE"), desc=key.descending, nulls_first=False))
             out.append(exp.Ordered(this=column, desc=key.descending, nulls_first=False))

@@ -10,6 +10,8 @@ Rules (semantics doc §2, decisions in docs/semantics.md):
 - bare terms and phrases match ``_raw`` at token boundaries, case-insensitively (``matching.term_regex``);
   ``TERM(x)`` needs whole tokens between major breakers; ``CASE(x)`` is case-sensitive.
 - Without ``_raw`` (after a transforming command) a bare term matches when any field's value matches it.
+- Time modifiers (``earliest=``, ``latest=``, ``timeformat=``...) are not boolean operands: wherever they
+  stand they set the time range of the search, ANDed with the rest (an earliest alone ends at now).
 """
 
 from __future__ import annotations
@@ -55,9 +57,17 @@ class SearchTranslator:
         self.relation = relation
 
     def condition(self, node: ast.SearchExpr | None) -> exp.Expression:
+        """The expression as a SQL condition. Time modifiers are not boolean operands: wherever they stand
+        (even under OR or NOT) they set the search's time range, which is ANDed with the rest."""
         if node is None:
             return TRUE
-        return self._expr(node)
+        modifiers: list[ast.TimeModifier] = []
+        body = _without_time_modifiers(node, modifiers)
+        condition = self._expr(body) if body is not None else TRUE
+        time_range = self._time_range(modifiers) if modifiers else None
+        if time_range is None:
+            return condition
+        return time_range if condition == TRUE else and_(condition, time_range)
 
     # ------------------------------------------------------------------------------------------------
     def _expr(self, node: ast.SearchExpr) -> exp.Expression:
@@ -75,8 +85,6 @@ class SearchTranslator:
         if isinstance(node, ast.SearchIn):
             matches = [self._equals(node.field, v) for v in node.values]
             return exp.Paren(this=or_(*matches)) if len(matches) > 1 else matches[0]
-        if isinstance(node, ast.TimeModifier):
-            return self._time_modifier(node)
         if isinstance(node, ast.SearchSubsearch):
             from sqldetect.compile.subsearch import subsearch_condition
 
@@ -172,22 +180,68 @@ class SearchTranslator:
         return any_value(t, scalar)
 
     # ------------------------------------------------------------------------------------------------ time
-    def _time_modifier(self, node: ast.TimeModifier) -> exp.Expression:
-        from sqldetect.compile.timemod import time_bound
+    def _time_range(self, modifiers: list[ast.TimeModifier]) -> exp.Expression | None:
+        """``earliest <= _time < latest`` from the search's time modifiers (the last of each kind wins).
+        ``timeformat=`` sets how absolute values are read; an earliest without a latest ends at now."""
+        from sqldetect.compile.timemod import DEFAULT_TIMEFORMAT, ago_bound, now_sql, time_bound
 
-        name = node.name.lower()
         t = self._field("_time")
         if t.kind is Kind.NULL:
-            return TRUE
+            return None
+        timeformat = DEFAULT_TIMEFORMAT
+        for node in modifiers:
+            if node.name.lower() == "timeformat":
+                timeformat = node.value
+        earliest: exp.Expression | None = None
+        latest: exp.Expression | None = None
+        has_earliest = False
+        for node in modifiers:
+            name = node.name.lower()
+            if name == "timeformat":
+                continue
+            if name in ("earliest", "starttime", "starttimeu"):
+                has_earliest = True
+                earliest = time_bound(self.ctx, node.value, node.span,
+                                      None if name == "starttimeu" else timeformat, epoch_only=name == "starttimeu")
+            elif name in ("latest", "endtime", "endtimeu"):
+                latest = time_bound(self.ctx, node.value, node.span,
+                                    None if name == "endtimeu" else timeformat, epoch_only=name == "endtimeu")
+            elif name in ("daysago", "hoursago", "minutesago", "monthsago"):
+                has_earliest = True
+                earliest = ago_bound(self.ctx, name, node.value, node.span)
+            elif name in ("_index_earliest", "_index_latest"):
+                raise self.ctx.unsupported(f"{node.name}=", f"{node.name}= filters on the index time (_indextime), "
+                                           "which sqldetect's events do not have", node.span)
+            else:
+                raise self.ctx.unsupported(f"{node.name}=", f"time modifier {node.name}= is not supported",
+                                           node.span)
+        if has_earliest and latest is None:
+            latest = now_sql(self.ctx)
         time_sql = t.sql if t.kind is Kind.TIME else cast(t.sql, "TIMESTAMP")
-        if name in ("earliest", "starttime", "_index_earliest"):
-            bound = time_bound(self.ctx, node.value, node.span)
-            return TRUE if bound is None else exp.GTE(this=time_sql, expression=bound)
-        if name in ("latest", "endtime", "_index_latest"):
-            bound = time_bound(self.ctx, node.value, node.span)
-            return TRUE if bound is None else exp.LT(this=time_sql, expression=bound)
-        raise self.ctx.unsupported(f"{node.name}=", f"time modifier {node.name}= is not supported", node.span)
+        bounds = []
+        if earliest is not None:
+            bounds.append(exp.GTE(this=time_sql, expression=earliest))
+        if latest is not None:
+            bounds.append(exp.LT(this=time_sql.copy(), expression=latest))
+        return and_(*bounds) if bounds else None
 
+
+def _without_time_modifiers(node: ast.SearchExpr, found: list[ast.TimeModifier]) -> ast.SearchExpr | None:
+    """``node`` with its time modifiers taken out (collected into ``found``); None when nothing is left."""
+    if isinstance(node, ast.TimeModifier):
+        found.append(node)
+        return None
+    if isinstance(node, (ast.SearchAnd, ast.SearchOr)):
+        if not node.operands:
+            return node
+        kept = [k for k in (_without_time_modifiers(n, found) for n in node.operands) if k is not None]
+        if not kept:
+            return None
+        return type(node)(kept, node.span)
+    if isinstance(node, ast.SearchNot):
+        inner = _without_time_modifiers(node.operand, found)
+        return None if inner is None else ast.SearchNot(inner, node.span)
+    return node
 
 def _number(text: str) -> int | float:
     try:

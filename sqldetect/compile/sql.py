@@ -163,7 +163,13 @@ def star(exclude: list[str] | None = None, replace: list[exp.Alias] | None = Non
 
 
 def number_to_string(expr: exp.Expression) -> exp.Expression:
-    """Render a number the way Splunk prints it: ``3`` not ``3.0``, ``0.5``; 15 significant digits."""
+    """Render a number the way Splunk prints it: ``3`` not ``3.0``, ``0.5``; 15 significant digits.
+    The value is cast to DOUBLE because DuckDB's printf refuses ``%g`` for integers (``len(s)``, literals);
+    a literal number is printed right here instead."""
+    if isinstance(expr, exp.Literal) and not expr.is_string:
+        return exp.Literal.string(f"{float(expr.this):.15g}")
+    if isinstance(expr, (exp.Cast, exp.TryCast)) and expr.to.is_type("double"):
+        return anon("printf", lit("%.15g"), expr)
     return anon("printf", lit("%.15g"), cast(expr, "DOUBLE"))
 
 
@@ -174,5 +180,8 @@ def epoch(expr: exp.Expression) -> exp.Expression:
 
 def from_epoch(expr: exp.Expression) -> exp.Expression:
     """A TIMESTAMP from epoch seconds, independent of the session time zone (``to_timestamp`` is not)."""
-    micros = cast(anon("round", exp.Mul(this=paren_if_needed(expr), expression=lit(1000000))), "BIGINT")
+    # 1e6 is a DOUBLE, so an integer literal (epoch seconds) cannot overflow INT32 when multiplied
+    # TRY_CAST: an epoch too large for a timestamp gives NULL instead of stopping the query
+    micros = try_cast(anon("round", exp.Mul(this=paren_if_needed(expr), expression=exp.Literal.number("1e6"))),
+                      "BIGINT")
     return anon("make_timestamp", micros)

@@ -8,7 +8,7 @@ fixes it (``CompileOptions.now``), which keeps tests and reproducible runs deter
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -117,24 +117,50 @@ def relative_sql(base: exp.Expression, spec: str) -> exp.Expression:
     return out
 
 
-def time_bound(ctx: StageContext, value: str, span: Span) -> exp.Expression | None:
-    """``earliest=``/``latest=`` value as a TIMESTAMP expression; None when it means "all time"."""
+DEFAULT_TIMEFORMAT = "%m/%d/%Y:%H:%M:%S"
+_AGO_UNITS = {"daysago": "d", "hoursago": "h", "minutesago": "m", "monthsago": "mon"}
+
+
+def time_bound(ctx: StageContext, value: str, span: Span, timeformat: str | None = DEFAULT_TIMEFORMAT, *,
+               epoch_only: bool = False) -> exp.Expression | None:
+    """``earliest=``/``latest=`` value as a TIMESTAMP expression; None when it means "all time".
+
+    Accepted: ``now``, epoch seconds, a relative modifier (``-24h@h``, ``@d``), or an absolute time in
+    ``timeformat`` (Splunk's default ``%m/%d/%Y:%H:%M:%S``; a date alone is also read)."""
     text = value.strip()
     if text in ("0", ""):
         return None
     if text.lower() == "now":
         return now_sql(ctx)
     if _EPOCH.match(text):
-        return from_epoch(lit(float(text) if "." in text else int(text)))
-    for fmt in ("%m/%d/%Y:%H:%M:%S", "%m/%d/%Y"):
+        return from_epoch(lit(float(text)))
+    if epoch_only:
+        raise ctx.error(f"expected epoch seconds, got '{value}'", span)
+    if text.lower().startswith("rt"):
+        raise ctx.unsupported("real-time time modifiers", f"real-time modifier '{value}' is not supported", span)
+    formats = [timeformat] if timeformat else []
+    if timeformat == DEFAULT_TIMEFORMAT:
+        formats.append("%m/%d/%Y")
+    for fmt in formats:
         try:
             parsed = datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return cast(lit(parsed.strftime("%Y-%m-%d %H:%M:%S")), "TIMESTAMP")
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        return cast(lit(parsed.strftime("%Y-%m-%d %H:%M:%S.%f")), "TIMESTAMP")
     if text[0] not in "+-@":
-        raise ctx.error(f"cannot read time modifier value '{value}'", span)
+        raise ctx.error(f"cannot read time modifier value '{value}' (format {timeformat})", span)
     try:
         return relative_sql(now_sql(ctx), text)
     except TimeSpecError as err:
         raise ctx.error(f"bad time modifier '{value}': {err}", span) from None
+
+
+def ago_bound(ctx: StageContext, name: str, value: str, span: Span) -> exp.Expression:
+    """``daysago=N`` (and hoursago/minutesago/monthsago): N units before now."""
+    try:
+        count = int(value.strip())
+    except ValueError:
+        raise ctx.error(f"{name}= needs a whole number, got '{value}'", span) from None
+    return relative_sql(now_sql(ctx), f"-{count}{_AGO_UNITS[name]}")

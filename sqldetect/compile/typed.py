@@ -79,6 +79,8 @@ def as_list(t: Typed) -> exp.Expression:
     if t.kind is Kind.NULL:
         return null("VARCHAR[]")
     scalar = as_string(t)
+    if isinstance(scalar, exp.Literal):  # a literal is never NULL: no CASE needed
+        return exp.Array(expressions=[scalar])
     return exp.Case().when(exp.Is(this=scalar, expression=exp.Null()), null("VARCHAR[]")).else_(
         exp.Array(expressions=[scalar])
     )

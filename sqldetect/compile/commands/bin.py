@@ -26,6 +26,8 @@ _UNIT_SECONDS = {
     **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), ("hour", 3600)),
     **dict.fromkeys(("d", "day", "days"), ("day", 86400)),
     **dict.fromkeys(("w", "week", "weeks"), ("week", 604800)),
+    **dict.fromkeys(("ds",), ("decisecond", 0.1)),
+    **dict.fromkeys(("cs",), ("centisecond", 0.01)),
     **dict.fromkeys(("ms",), ("millisecond", 0.001)),
     **dict.fromkeys(("us",), ("microsecond", 0.000001)),
 }
@@ -104,6 +106,8 @@ def bin_(ctx: StageContext, cmd: ast.BinCommand) -> StageResult:
         return ctx.with_changes([])
     if value.kind is Kind.TIME:
         bucket = time_bucket_sql(ctx, value.sql, span_text, span, aligntime)
+        if target != "_time":  # only _time holds a TIMESTAMP; other time values are epoch seconds
+            return ctx.with_changes([(target, Typed(epoch(bucket), Kind.NUMBER))])
         return ctx.with_changes([(target, Typed(bucket, Kind.TIME))])
     amount, kind = parse_span(ctx, span_text, span)
     number = as_number(value)

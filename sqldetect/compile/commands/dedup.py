@@ -49,7 +49,12 @@ def dedup(ctx: StageContext, cmd: ast.DedupCommand) -> StageResult:
     else:
         number = exp.Window(this=exp.RowNumber(), partition_by=keys,
                             order=exp.Order(expressions=order) if order else None, over="OVER")
-        select = select.qualify(exp.LTE(this=number, expression=lit(cmd.count)))
+        kept = exp.LTE(this=number, expression=lit(cmd.count))
+        if keepempty and keys:
+            # keepempty=true keeps every row lacking one of the fields, not just the first such row
+            missing = or_(*(exp.Is(this=k.copy(), expression=exp.Null()) for k in keys))
+            kept = or_(kept, missing)
+        select = select.qualify(kept)
     if present and not keepempty:
         select = select.where(and_(*present))
     return StageResult(select, output)

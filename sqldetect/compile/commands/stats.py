@@ -7,7 +7,8 @@
   get NULL. With a multivalue BY field, a row's group is every row sharing at least one of its values
   (decision recorded in docs/semantics.md).
 - streamstats: running aggregates in the current row order (window frames): ``window=N``, ``current=f``,
-  ``global``; BY fields partition.
+  ``global``; BY fields partition (with a window and ``global=true`` the frame is the last N rows of the
+  whole stream, so it is ranged over each row's position in the stream).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqldetect.compile.aggregations import consumes_order, plan_aggregations, tr
 from sqldetect.compile.context import StageContext, StageResult
 from sqldetect.compile.registry import command
 from sqldetect.compile.relation import FieldInfo, Kind, OrderKey, Relation
-from sqldetect.compile.sql import alias, and_, anon, col, ident, lit, star
+from sqldetect.compile.sql import alias, and_, anon, col, ident, lit, null, star
 from sqldetect.compile.typed import Typed
 from sqldetect.spl import ast
 
@@ -70,10 +71,12 @@ def group_select(ctx: StageContext, aggregations: list[ast.Aggregation], by: lis
     for name in by:
         value = ctx.field(name, relation)
         if value.kind is Kind.NULL:
-            # a BY field that does not exist: every row has NULL there, so no row survives
+            # a BY field without values (absent, or set to null()): every row has NULL there, so no row
+            # survives; the output column is a NULL literal, as a column outside GROUP BY would not bind
             conditions.append(exp.Boolean(this=False))
             info = ctx.set_field(output, name, Kind.STRING)
-            items.append(alias(value.sql, info.column))
+            items.append(alias(null(), info.column))
+            group.append(null())  # still a grouped query: no input rows give no output rows
             continue
         info = ctx.set_field(output, name, value.kind)
         items.append(alias(value.sql, info.column) if info.column != relation.fields[name].column else value.sql)
@@ -125,7 +128,16 @@ def eventstats(ctx: StageContext, cmd: ast.StatsCommand) -> StageResult:
     if mv_by:
         return _eventstats_shared_values(ctx, cmd, by, present)
 
+    whole_partition = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
+                                     end="UNBOUNDED", end_side="FOLLOWING")
+
     def over(agg: exp.Expression) -> exp.Expression:
+        # order-sensitive functions (first, last, list) read the rows in the current order, over the
+        # whole group (an ORDER BY alone would make the frame end at the current row)
+        if order:
+            return exp.Window(this=agg, partition_by=[v.sql.copy() for v in by_values],
+                              order=exp.Order(expressions=[o.copy() for o in order]), spec=whole_partition.copy(),
+                              over="OVER")
         return exp.Window(this=agg, partition_by=[v.sql.copy() for v in by_values], over="OVER")
 
     for item in plan_aggregations(ctx, cmd.aggregations, ctx.input, exclude=set(by)):
@@ -172,28 +184,38 @@ def _qualified(e: exp.Expression, table: str) -> exp.Expression:
 
 @command("streamstats", consumes_order=True)
 def streamstats(ctx: StageContext, cmd: ast.StatsCommand) -> StageResult:
-    """Running aggregates in the current row order: window=N, current=f, BY partitions."""
+    """Running aggregates in the current row order: window=N, current=f, BY partitions, global=f."""
     _check_options(ctx, cmd, {"window", "current", "global", "allnum"})
     by = _by_names(ctx, cmd)
     window = int(cmd.option("window", "0") or 0)
-    current = (cmd.option("current", "t") or "t").lower() in ("t", "true", "1")
+    current = _truthy(cmd.option("current", "t"))
+    global_window = _truthy(cmd.option("global", "t"))
     by_values = [ctx.field(n) for n in by]
     if any(v.kind is Kind.MULTIVALUE for v in by_values):
         raise ctx.unsupported("streamstats BY a multivalue field", span=cmd.span)
     order = ctx.order_by()
     if not order:
         raise ctx.error("streamstats needs a row order, but the input order is unknown here")
+    partition = [v.sql.copy() for v in by_values if v.kind is not Kind.NULL]
+    # With BY, window=N and global=true (the default) the window is the last N rows of the whole stream,
+    # of which each row aggregates those of its own group: frame the group's rows by their position in
+    # the whole stream (RANGE over a row number) instead of by their position within the group.
+    positional = window > 0 and bool(partition) and global_window
+    if positional:
+        frame_order = [exp.Ordered(this=col(POSITION))]
+        kind = "RANGE"
+    else:
+        frame_order = order
+        kind = "ROWS"
     end: object = "CURRENT ROW" if current else lit(1)
     end_side = None if current else "PRECEDING"
-    if window > 0:
-        start: object = lit(window - 1 if current else window)
-    else:
-        start = "UNBOUNDED"
-    spec = exp.WindowSpec(kind="ROWS", start=start, start_side="PRECEDING", end=end, end_side=end_side)
+    start: object = lit(window - 1 if current else window) if window > 0 else "UNBOUNDED"
+    spec = exp.WindowSpec(kind=kind, start=start, start_side="PRECEDING", end=end, end_side=end_side)
 
     def over(agg: exp.Expression) -> exp.Expression:
-        return exp.Window(this=agg, partition_by=[v.sql.copy() for v in by_values if v.kind is not Kind.NULL],
-                          order=exp.Order(expressions=[o.copy() for o in order]), spec=spec.copy(), over="OVER")
+        return exp.Window(this=agg, partition_by=[p.copy() for p in partition],
+                          order=exp.Order(expressions=[o.copy() for o in frame_order]), spec=spec.copy(),
+                          over="OVER")
 
     changes: list[tuple[str, Typed]] = []
     present = and_(*(exp.Not(this=exp.Is(this=v.sql, expression=exp.Null())) for v in by_values)) if by else None
@@ -201,7 +223,28 @@ def streamstats(ctx: StageContext, cmd: ast.StatsCommand) -> StageResult:
         typed = translate_planned(ctx, item, ctx.input, order, over)
         value = typed.sql if present is None else exp.Case().when(present.copy(), typed.sql)
         changes.append((item.output, Typed(value, typed.kind)))
-    return ctx.with_changes(changes)
+    result = ctx.with_changes(changes)
+    if positional:
+        _read_with_position(result.select, ctx, order)
+    return result
+
+
+POSITION = "_sqld_pos"
+
+
+def _read_with_position(select: exp.Select, ctx: StageContext, order: list[exp.Ordered]) -> None:
+    """Make ``select`` read its input numbered in the current order (column ``_sqld_pos``), and not pass
+    that column on."""
+    number = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[o.copy() for o in order]), over="OVER")
+    numbered = exp.select(star(), alias(number, POSITION)).from_(ctx.source())
+    select.set("from_", exp.From(this=exp.Subquery(this=numbered, alias=exp.TableAlias(this=ident("numbered")))))
+    passthrough = select.expressions[0]
+    assert isinstance(passthrough, exp.Star)
+    passthrough.set("except_", [*(passthrough.args.get("except_") or []), col(POSITION)])
+
+
+def _truthy(text: str | None) -> bool:
+    return (text or "").lower() in ("t", "true", "1", "yes")
 
 
 __all__: list[Callable] = []
