@@ -50,10 +50,17 @@ WITH matched AS (
   FROM matched
   WHERE _time IS NOT NULL AND host IS NOT NULL
   GROUP BY _time, host
+), numbered AS (
+  SELECT *, row_number() OVER () AS rn FROM per_second
+), exploded AS (
+  SELECT rn, unnest(process) AS v FROM numbered
+), peers AS (
+  SELECT DISTINCT a.rn, b.rn AS peer FROM exploded a JOIN exploded b ON a.v = b.v
+), peer_counts AS (
+  SELECT peers.rn, count(DISTINCT e.v) AS c_process
+  FROM peers JOIN exploded e ON e.rn = peers.peer GROUP BY peers.rn
 ), counted AS (
-  SELECT *, (SELECT count(DISTINCT v) FROM per_second AS p, unnest(p.process) AS u(v)
-             WHERE list_has_any(p.process, per_second.process)) AS c_process
-  FROM per_second
+  SELECT numbered.* EXCLUDE (rn), peer_counts.c_process FROM numbered LEFT JOIN peer_counts USING (rn)
 )
 SELECT * FROM counted WHERE c_process < 2 AND process IS NOT NULL ORDER BY _time, host
 """

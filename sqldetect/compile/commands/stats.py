@@ -149,37 +149,66 @@ def eventstats(ctx: StageContext, cmd: ast.StatsCommand) -> StageResult:
 
 def _eventstats_shared_values(ctx: StageContext, cmd: ast.StatsCommand, by: list[str],
                               present: exp.Expression | None) -> StageResult:
-    """eventstats with a multivalue BY field: aggregate, for each row, over the rows that share at least one
-    value of every BY field with it (a correlated subquery per aggregation)."""
-    outer = ctx.source_name or ""
-    peer = "peer"
-    conditions = []
-    for name in by:
+    """eventstats with a multivalue BY field: each row is aggregated over its *peers*, the rows that share at
+    least one value of every BY field with it. Rows are numbered, their BY values exploded, peers found by an
+    equality join on the values (so DuckDB can hash-join instead of comparing every pair of rows), then each
+    row's peers are aggregated and joined back."""
+    del present  # rows without BY values have no peers, so they get no value
+    row, peer, key = "_sqld_row", "_sqld_peer", "_sqld_key"
+    numbered = exp.select(star(), alias(exp.Window(this=exp.RowNumber(), over="OVER"), row)).from_(ctx.source())
+    ctes: list[tuple[str, exp.Expression]] = [("numbered", numbered)]
+    pair_queries = []
+    for i, name in enumerate(by, start=1):
         info = ctx.input.fields[name]
-        mine, theirs = col(info.column, outer), col(info.column, peer)
+        value: exp.Expression = col(info.column)
         if info.kind is Kind.MULTIVALUE:
-            conditions.append(anon("list_has_any", theirs, mine))
-        else:
-            conditions.append(exp.EQ(this=theirs, expression=mine))
+            value = anon("unnest", anon("list_distinct", value))
+        exploded = exp.select(col(row), alias(value, key)).from_(exp.Table(this=ident("numbered")))
+        if info.kind is not Kind.MULTIVALUE:
+            exploded = exploded.where(exp.Not(this=exp.Is(this=col(info.column), expression=exp.Null())))
+        ctes.append((f"by_values_{i}", exploded))
+        pair_queries.append(
+            exp.select(col(row, "a"), alias(col(row, "b"), peer))
+            .from_(exp.Table(this=ident(f"by_values_{i}"), alias=exp.TableAlias(this=ident("a"))))
+            .join(exp.Table(this=ident(f"by_values_{i}"), alias=exp.TableAlias(this=ident("b"))),
+                  on=exp.EQ(this=col(key, "a"), expression=col(key, "b")))
+        )
+    peers: exp.Expression = pair_queries[0].distinct()
+    for query in pair_queries[1:]:
+        peers = exp.Intersect(this=peers, expression=query, distinct=True)
+    ctes.append(("peers", peers))
+
     order = ctx.order_by() if consumes_order(cmd.aggregations) else []
-    changes: list[tuple[str, Typed]] = []
-    for item in plan_aggregations(ctx, cmd.aggregations, ctx.input, exclude=set(by)):
+    output = ctx.input.copy()
+    group_items: list[exp.Expression] = [col(row, "peers")]
+    outputs: list[tuple[str, str, Kind]] = []
+    for n, item in enumerate(plan_aggregations(ctx, cmd.aggregations, ctx.input, exclude=set(by)), start=1):
         typed = translate_planned(ctx, item, ctx.input, order, lambda agg: agg)
-        sub = exp.select(typed.sql).from_(
-            exp.Table(this=ident(outer), alias=exp.TableAlias(this=ident(peer)))
-        ).where(and_(*[c.copy() for c in conditions]))
-        value: exp.Expression = exp.Subquery(this=sub)
-        if present is not None:
-            value = exp.Case().when(_qualified(present.copy(), outer), value)
-        changes.append((item.output, Typed(value, typed.kind)))
-    return ctx.with_changes(changes)
+        group_items.append(alias(typed.sql, f"_sqld_agg_{n}"))
+        outputs.append((item.output, f"_sqld_agg_{n}", typed.kind))
+    groups = (exp.select(*group_items).from_(exp.Table(this=ident("peers")))
+              .join(exp.Table(this=ident("numbered")), on=exp.EQ(this=col(row, "numbered"),
+                                                                   expression=col(peer, "peers")))
+              .group_by(col(row, "peers")))
+    ctes.append(("groups", groups))
 
-
-def _qualified(e: exp.Expression, table: str) -> exp.Expression:
-    for column in e.find_all(exp.Column):
-        if not column.table:
-            column.set("table", ident(table))
-    return e
+    replaced: list[exp.Expression] = []
+    added: list[exp.Expression] = []
+    for name, agg_column, kind in outputs:
+        existing = output.fields.get(name)
+        if existing is not None:
+            output.fields[name] = FieldInfo(name, kind, existing.column)
+            replaced.append(alias(col(agg_column), existing.column))
+        else:
+            info = ctx.set_field(output, name, kind)
+            added.append(alias(col(agg_column), info.column))
+    hidden = [row] + [agg for _, agg, _ in outputs]
+    select = exp.select(star(exclude=hidden, replace=replaced), *added).from_(
+        exp.Table(this=ident("numbered"))).join(exp.Table(this=ident("groups")), using=[ident(row)], join_type="left")
+    for name, body in ctes:
+        select = select.with_(name, as_=body)
+    ctx.keep_order(output, select, set())
+    return StageResult(select, output)
 
 
 @command("streamstats", consumes_order=True)
