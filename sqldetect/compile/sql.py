@@ -154,7 +154,11 @@ def star(exclude: list[str] | None = None, replace: list[exp.Alias] | None = Non
 
 
 def number_to_string(expr: exp.Expression) -> exp.Expression:
-    """Render a number the way Splunk prints it: ``3`` not ``3.0``, ``0.5``; 15 significant digits."""
+    """Render a number the way Splunk prints it: ``3`` not ``3.0``, ``0.5``; 15 significant digits. (The
+    value is cast to DOUBLE: DuckDB's printf refuses ``%g`` for integers such as ``COUNT(*)`` or ``3``.)"""
+    already_double = isinstance(expr, (exp.Cast, exp.TryCast)) and expr.to.this == exp.DataType.Type.DOUBLE
+    if not already_double:
+        expr = cast(expr, "DOUBLE")
     return anon("printf", lit("%.15g"), expr)
 
 

@@ -1,11 +1,20 @@
 """One module per SPL command; importing this package registers them all (see ``registry.py``)."""
 
 from sqldetect.compile.commands import (  # noqa: F401
+    addtotals,
     bin,
+    convert,
     dedup,
     eval,
     fields,
+    fillnull,
     head,
+    iplocation,
+    makemv,
+    makeresults,
+    mstats,
+    mvexpand,
+    regex,
     rename,
     rex,
     search,
