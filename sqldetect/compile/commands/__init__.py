@@ -9,7 +9,9 @@ from sqldetect.compile.commands import (  # noqa: F401
     fields,
     fillnull,
     head,
+    inputlookup,
     iplocation,
+    lookup,
     makemv,
     makeresults,
     mstats,
@@ -21,5 +23,6 @@ from sqldetect.compile.commands import (  # noqa: F401
     sort,
     stats,
     table,
+    top,
     where,
 )
