@@ -72,7 +72,7 @@ def union_fields(ctx: StageContext, parts: list[Part]) -> Relation:
             kinds.setdefault(info.name, []).append(info.kind)
         for name, value in (part.constants or {}).items():
             kinds.setdefault(name, []).append(value.kind)
-    output = Relation()
+    output = Relation(events=any(part.relation.events for part in parts))
     for name, seen in kinds.items():
         column = ctx.new_column(name, output)
         output.fields[name] = FieldInfo(name, unify_kinds(seen, name), column)

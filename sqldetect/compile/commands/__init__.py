@@ -2,6 +2,7 @@
 
 from sqldetect.compile.commands import (  # noqa: F401
     addtotals,
+    append,
     bin,
     convert,
     dedup,
@@ -11,6 +12,7 @@ from sqldetect.compile.commands import (  # noqa: F401
     head,
     inputlookup,
     iplocation,
+    join,
     lookup,
     makemv,
     makeresults,

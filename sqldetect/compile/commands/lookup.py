@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from sqldetect.compile import matching
 from sqldetect.compile.combine import qualified_field
 from sqldetect.compile.context import StageContext, StageResult
 from sqldetect.compile.lookups import ROW_COLUMN, LookupResolver, LookupTable
@@ -80,7 +79,7 @@ def match_condition(table: LookupTable, column: str, value: Typed) -> exp.Expres
                 this=text, expression=pattern)
             return exp.Escape(this=like, expression=lit("\\"))
         if kind == "CIDR":
-            return _cidr_contains(cell.copy(), text)
+            return cidr_contains(cell.copy(), text)
         if sensitive:
             return exp.EQ(this=cell.copy(), expression=text)
         return exp.EQ(this=anon("lower", cell.copy()), expression=anon("lower", text))
@@ -90,15 +89,27 @@ def match_condition(table: LookupTable, column: str, value: Typed) -> exp.Expres
     return any_value(value, scalar)
 
 
-def _cidr_contains(cell: exp.Expression, address: exp.Expression) -> exp.Expression:
-    """The IPv4 ``address`` lies in the subnet written in ``cell`` (``10.0.0.0/8``, or one address)."""
-    network = exp.Paren(this=matching.ipv4_to_int(anon("split_part", cell, lit("/"), lit(1))))
-    prefix = exp.Coalesce(this=exp.TryCast(this=anon("nullif", anon("split_part", cell.copy(), lit("/"), lit(2)),
-                                                      lit("")), to=exp.DataType.build("INTEGER")),
-                          expressions=[lit(32)])
-    block = cast(anon("pow", lit(2), exp.Sub(this=lit(32), expression=prefix)), "BIGINT")
-    mine = exp.Paren(this=matching.ipv4_to_int(address))
-    return exp.EQ(this=anon("floor", exp.Div(this=mine, expression=block)),
+_IPV4 = r"^\d{1,3}(\.\d{1,3}){3}$"
+
+
+def ipv4_number(text: exp.Expression) -> exp.Expression:
+    """The IPv4 address in ``text`` as a number (NULL when the text is not a dotted quad)."""
+    octets = anon("list_transform", anon("string_split", text, lit(".")),
+                  lam("_o", cast(exp.column("_o"), "BIGINT")))
+    folded = anon("list_reduce", octets, exp.Lambda(
+        this=exp.Add(this=exp.Mul(this=exp.column("_a"), expression=lit(256)), expression=exp.column("_b")),
+        expressions=[exp.to_identifier("_a"), exp.to_identifier("_b")]))
+    return exp.Case().when(anon("regexp_matches", text.copy(), lit(_IPV4)), folded)
+
+
+def cidr_contains(cell: exp.Expression, address: exp.Expression) -> exp.Expression:
+    """The IPv4 ``address`` lies in the subnet written in ``cell`` (``10.0.0.0/8``, or one address):
+    both divided by the block size 2^(32 - prefix) give the same number."""
+    prefix = exp.Coalesce(this=exp.TryCast(this=anon("nullif", anon("split_part", cell, lit("/"), lit(2)), lit("")),
+                                           to=exp.DataType.build("INTEGER")), expressions=[lit(32)])
+    block = anon("pow", lit(2), exp.Paren(this=exp.Sub(this=lit(32), expression=prefix)))
+    network = ipv4_number(anon("split_part", cell.copy(), lit("/"), lit(1)))
+    return exp.EQ(this=anon("floor", exp.Div(this=ipv4_number(address), expression=block)),
                   expression=anon("floor", exp.Div(this=network, expression=block.copy())))
 
 
