@@ -9,6 +9,7 @@ from sqldetect.compile.commands import (  # noqa: F401
     eval,
     fields,
     fillnull,
+    fromjson,
     head,
     inputlookup,
     iplocation,
@@ -23,8 +24,10 @@ from sqldetect.compile.commands import (  # noqa: F401
     rex,
     search,
     sort,
+    spath,
     stats,
     table,
     top,
     where,
+    xmlkv,
 )
