@@ -81,6 +81,17 @@ class Compiler:
         make the pipeline generating."""
         return self._compile_chain(pipeline, prefix=prefix, source=source, relation=relation)
 
+    def compile_text(self, pipeline: ast.Pipeline, prefix: str, source: str | None,
+                     relation: Relation) -> tuple[str, Relation]:
+        """Compile a pipeline parsed from generated text (a ``foreach`` template after substitution) over the
+        given rows: its stage comments and spans refer to that text, not to the rule's SPL."""
+        saved = self.source
+        self.source = pipeline.source
+        try:
+            return self._compile_chain(pipeline, prefix=prefix, source=source, relation=relation)
+        finally:
+            self.source = saved
+
     def add_note(self, note: str) -> None:
         """Record a note for the user once (several stages may have the same thing to say)."""
         if note not in self.notes:

@@ -9,6 +9,7 @@ from sqldetect.compile.commands import (  # noqa: F401
     eval,
     fields,
     fillnull,
+    foreach,
     fromjson,
     head,
     inputlookup,
@@ -27,7 +28,9 @@ from sqldetect.compile.commands import (  # noqa: F401
     spath,
     stats,
     table,
+    timechart,
     top,
+    transaction,
     where,
     xmlkv,
 )
