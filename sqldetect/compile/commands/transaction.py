@@ -127,7 +127,6 @@ def transaction(ctx: StageContext, cmd: ast.TransactionCommand) -> StageResult:
         breaks.append(coalesce(_window(anon("lag", col(START)), group, by_position), FALSE))
     marked = exp.select(star(), alias(or_(*breaks), NEW)).from_("flagged")
 
-    body: exp.Select
     if maxspan is None:
         numbered = exp.select(star(), alias(_window(exp.Sum(this=exp.Cast(
             this=col(NEW), to=exp.DataType.build("INTEGER"))), group, by_position), TXN)).from_("marked")
