@@ -5,7 +5,8 @@
   never had; a field holding different kinds on the two sides becomes text, or a list if either is one).
   Only the first ``maxout`` (default 50,000) subsearch rows are added.
 - ``appendpipe``: the sub-pipeline runs over the current rows (``appendpipe [stats count]`` adds a total
-  row) and its output is appended the same way.
+  row) and its output is appended the same way. The sub-pipeline may depend on the row order
+  (``appendpipe [head 1]``), so appendpipe counts as using its input's order.
 - ``maxtime``/``timeout``/``extendtimerange`` (time limits) and ``run_in_preview`` are accepted and have no
   effect: there is no time budget or preview here.
 """
@@ -35,7 +36,7 @@ def append(ctx: StageContext, cmd: ast.SubsearchCommand) -> StageResult:
     return stack(ctx, [Part(ctx.source(), ctx.input), Part(subquery(limited, "appended"), sub_rel)])
 
 
-@command("appendpipe")
+@command("appendpipe", consumes_order=True)
 def appendpipe(ctx: StageContext, cmd: ast.SubsearchCommand) -> StageResult:
     """Run a sub-pipeline over the current rows and add its output after them."""
     ctx.check_options({"run_in_preview"})

@@ -8,7 +8,8 @@ rows, field after field, each run seeing the previous ones' results.
 
 Templates made only of ``eval`` become one SELECT (the usual case:
 ``foreach * [eval <<FIELD>>=if(<<FIELD>>="null", null(), <<FIELD>>)]``); others become one CTE per
-substituted command before this stage. A wildcard over rows that still have every column of the event table
+substituted command before this stage (a template may use the row order, so foreach counts as using its
+input's order). A wildcard over rows that still have every column of the event table
 is refused (which fields exist there depends on the data); ``mode=multivalue``/``json_array`` are refused.
 """
 
@@ -70,7 +71,7 @@ def _relocated(ctx: StageContext, cmd: ast.ForeachCommand, name: str, err: SqlDe
     return clone
 
 
-@command("foreach")
+@command("foreach", consumes_order=True)
 def foreach(ctx: StageContext, cmd: ast.ForeachCommand) -> StageResult:
     """Run a template (eval or other commands) once per matching field: <<FIELD>>, <<MATCHSTR>>, <<MATCHSEGn>>."""
     from sqldetect.spl.parser import parse

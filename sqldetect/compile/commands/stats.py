@@ -20,7 +20,7 @@ from sqldetect.compile.aggregations import consumes_order, plan_aggregations, tr
 from sqldetect.compile.context import StageContext, StageResult
 from sqldetect.compile.registry import command
 from sqldetect.compile.relation import FieldInfo, Kind, OrderKey, Relation
-from sqldetect.compile.sql import alias, and_, anon, col, ident, lit, star
+from sqldetect.compile.sql import alias, and_, anon, col, ident, lit, null, star
 from sqldetect.compile.typed import Typed
 from sqldetect.spl import ast
 
@@ -73,7 +73,7 @@ def group_select(ctx: StageContext, aggregations: list[ast.Aggregation], by: lis
             # a BY field that does not exist: every row has NULL there, so no row survives
             conditions.append(exp.Boolean(this=False))
             info = ctx.set_field(output, name, Kind.STRING)
-            items.append(alias(value.sql, info.column))
+            items.append(alias(null(), info.column))  # not value.sql: an ungrouped column fails to bind
             continue
         info = ctx.set_field(output, name, value.kind)
         items.append(alias(value.sql, info.column) if info.column != relation.fields[name].column else value.sql)
