@@ -287,10 +287,11 @@ def _drop_passed_column(select: exp.Select, column: str) -> None:
     for item in select.expressions:
         if isinstance(item, exp.Column) and item.name == column:
             continue
-        if isinstance(item, exp.Star):
-            excluded = list(item.args.get("except_") or item.args.get("except") or [])
+        star_ = item.this if isinstance(item, exp.Column) and isinstance(item.this, exp.Star) else item
+        if isinstance(star_, exp.Star):
+            excluded = list(star_.args.get("except_") or [])
             if not any(isinstance(e, exp.Column) and e.name == column for e in excluded):
                 excluded.append(col(column))
-            item.set("except_" if "except_" in item.arg_types else "except", excluded)
+            star_.set("except_", excluded)
         kept.append(item)
     select.set("expressions", kept)
