@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlglot import exp
 
 from sqldetect.compile.sql import alias, lit
-from sqldetect.errors import LookupError_
+from sqldetect.errors import LookupError_, UnsupportedError
 
 ROW_COLUMN = "_sqld_row"
 DEFAULT_MAX_MATCHES = 100
@@ -153,12 +153,13 @@ class LookupResolver:
 
     # ------------------------------------------------------------------------------------------------
     def resolve(self, name: str) -> LookupTable:
-        """The lookup ``name`` (a definition name or a CSV file name). Raises ``LookupError_``."""
+        """The lookup ``name`` (a definition name or a CSV file name). Raises ``LookupError_`` (unknown or
+        unreadable) or ``UnsupportedError`` (a KV-store or model lookup, construct ``"<kind> lookup"``)."""
         definition = self.definitions.get(name)
         if definition is not None:
             if definition.kind.lower() != "csv":
-                raise LookupError_(f"lookup '{name}' is a {definition.kind} lookup; only CSV lookups are "
-                                   "supported")
+                raise UnsupportedError(f"lookup '{name}' is a {definition.kind} lookup; only CSV lookups are "
+                                       "supported", construct=f"{definition.kind} lookup")
             filename = definition.filename or f"{name}.csv"
         else:
             filename = name if name.lower().endswith(".csv") else f"{name}.csv"

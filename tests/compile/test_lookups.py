@@ -12,7 +12,7 @@ import pytest
 
 from sqldetect.compile import CompileOptions, compile_spl
 from sqldetect.compile.lookups import LookupDefinition, LookupResolver, load_definitions
-from sqldetect.errors import LookupError_
+from sqldetect.errors import LookupError_, UnsupportedError
 from sqldetect.schema import Field, FieldKind, Schema
 
 
@@ -57,8 +57,9 @@ def test_unknown_kvstore_and_escaping_names_are_errors(tmp_path: Path) -> None:
     resolver = LookupResolver([tmp_path], definitions=[LookupDefinition(name="ids", kind="kvstore")])
     with pytest.raises(LookupError_, match="unknown lookup 'nope'"):
         resolver.resolve("nope")
-    with pytest.raises(LookupError_, match="is a kvstore lookup"):
+    with pytest.raises(UnsupportedError, match="is a kvstore lookup") as refused:
         resolver.resolve("ids")
+    assert refused.value.construct == "kvstore lookup"
     (tmp_path.parent / "secret.csv").write_text("a\n1\n", encoding="utf-8")
     with pytest.raises(LookupError_):
         resolver.resolve("../secret.csv")
@@ -116,5 +117,5 @@ def test_escu_kvstore_lookups_are_refused_by_name(shared_dir: Path) -> None:
     kvstore = [r["name"] for r in records if r.get("kind") == "kvstore"]
     assert kvstore
     for name in kvstore:
-        with pytest.raises(LookupError_, match=f"lookup '{name}' is a kvstore lookup"):
+        with pytest.raises(UnsupportedError, match=f"lookup '{name}' is a kvstore lookup"):
             resolver.resolve(name)

@@ -31,7 +31,7 @@ from sqldetect.compile.registry import command
 from sqldetect.compile.relation import FieldInfo, Kind
 from sqldetect.compile.sql import alias, and_, anon, cast, col, lam, lit, star
 from sqldetect.compile.typed import ELEMENT, Typed, any_value, as_list, as_string
-from sqldetect.errors import LookupError_, Span
+from sqldetect.errors import LookupError_, Span, UnsupportedError
 from sqldetect.spl import ast
 
 ROW = "row"
@@ -49,7 +49,7 @@ def resolve_table(ctx: StageContext, name: str, span: Span | None) -> LookupTabl
         raise ctx.error("CompileOptions.lookups must be a LookupResolver")
     try:
         table = resolver.resolve(name)
-    except LookupError_ as err:
+    except (LookupError_, UnsupportedError) as err:
         location = ctx.location(span)
         raise err.with_location(**location.__dict__) from None
     ctx.add_file(str(table.path))
