@@ -109,12 +109,15 @@ class Compiler:
                        relation: Relation | None = None) -> tuple[str, Relation]:
         commands = pipeline.commands
         continues = relation is not None
+        # `| search ...` at the start searches the events like the implicit search (ESCU writes
+        # `join x [| search ...]`)
+        generating = pipeline.generating and commands[0].canonical != "search"
         specs = []
         for i, cmd in enumerate(commands, start=1):
             spec = lookup(cmd.canonical) or lookup(cmd.name)
             if spec is None:
                 raise self._unsupported_command(cmd, i)
-            if i == 1 and pipeline.generating and not spec.generating and not continues:
+            if i == 1 and generating and not spec.generating and not continues:
                 raise UnsupportedError(
                     f"'{cmd.name}' cannot start a pipeline with '|'",
                     self._location(cmd, i),
@@ -126,7 +129,7 @@ class Compiler:
         source_name: str | None
         if continues:
             source_name = source
-        elif pipeline.generating:
+        elif generating:
             relation = Relation()
             source_name = None
         else:
