@@ -7,9 +7,11 @@ stages must end in a command that fixes the field set (``table``/``fields`` with
 exactly those names gives the same answer as extracting everything. Naming more fields than needed is
 harmless (each extracted field holds what Splunk would put there), so the analysis over-approximates freely.
 
-The analysis is refused (``None``) when a later stage uses fields it does not name: a wildcard
-(``table a*``, ``values(*)``, ``foreach *``), ``fillnull`` or ``addtotals`` without a list, ``transaction``,
-``join`` without fields, or a pipeline that ends without fixing its fields (every field would be shown).
+The analysis is refused (``None``) when a later stage's result depends on fields it does not name: a
+wildcard (``table a*``, ``values(*)``, ``foreach *``), ``addtotals`` without a list (it sums every field),
+``join`` without fields (it joins on the shared ones), or a pipeline that ends without fixing its fields
+(every field would be shown). Commands that treat every field alike but each on its own (``fillnull``
+without a list, ``transaction``'s value unions) need no names: an unnamed field stays invisible anyway.
 Wildcard ``rename`` is followed backwards: a later use of ``PolicyName`` after
 ``rename RuleAndFileData.* AS *`` demands ``RuleAndFileData.PolicyName``.
 """
@@ -24,7 +26,7 @@ from sqldetect.spl import ast
 #: commands after which only the fields they name (or create) exist
 BOUNDING = {"table", "stats", "chart", "timechart", "top", "rare", "tstats", "mstats"}
 #: commands that read every field (or a data-dependent set) when used this way
-_IMPLICIT_ALL = {"transaction", "extract", "kv", "kvform", "multikv", "fieldsummary", "foreach"}
+_IMPLICIT_ALL = {"extract", "kv", "kvform", "multikv", "fieldsummary", "foreach"}
 
 
 class Unbounded(Exception):
@@ -79,8 +81,6 @@ def _collect(cmd: ast.Command, names: set[str], renames: list[tuple[str, str]]) 
                     raise Unbounded
                 names.add(f.name)
             return
-        raise Unbounded
-    if name == "fillnull" and not getattr(cmd, "fields", None):
         raise Unbounded
     if name == "addtotals" and not getattr(cmd, "words", None):
         raise Unbounded

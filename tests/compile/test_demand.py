@@ -22,9 +22,15 @@ def test_unbounded_pipelines() -> None:
     assert later("* | where a > 1") is None  # the output shows every field
     assert later("* | table a*") is None
     assert later("* | stats values(*) as * by a") is None
-    assert later("* | fillnull | table a") is None
-    assert later("* | transaction a | table a") is None
+    assert later("* | addtotals | table Total") is None
+    assert later("* | join [search x] | table a") is None
     assert later("* | fields - a") is None
+
+
+def test_field_by_field_commands_need_no_names() -> None:
+    names = later("* | fillnull | transaction Task_Name startswith=(EventCode=1) | where duration<30 | table dest")
+    assert names is not None
+    assert {"Task_Name", "EventCode", "duration", "dest"} <= names
 
 
 def test_wildcard_rename_is_followed_backwards() -> None:

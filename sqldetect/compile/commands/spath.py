@@ -167,8 +167,8 @@ def demanded(ctx: StageContext, what: str) -> set[str]:
     if names is None:
         raise ctx.unsupported(what, f"{what} creates fields named by the data; sqldetect extracts the ones the "
                               "rest of the pipeline names, so it must end in a command that names its fields "
-                              "(table, fields, stats...) and use no wildcard or field-less fillnull/foreach/"
-                              "transaction before that")
+                              "(table, fields, stats...) and use no wildcard, field-less addtotals or join "
+                              "before that")
     return {n for n in names if n and not n.startswith("_") and "*" not in n}
 
 
