@@ -42,6 +42,13 @@ def _names(ctx: StageContext, fields: list[ast.FieldName], what: str) -> list[st
     return names
 
 
+def _named(value: exp.Expression, column: str) -> exp.Expression:
+    """``value AS column``, or just the column when it already has that name."""
+    if isinstance(value, exp.Column) and not value.table and value.name == column:
+        return value
+    return alias(value, column)
+
+
 @command("top", aliases=("rare",), resets_order=True)
 def top(ctx: StageContext, cmd: ast.TopCommand) -> StageResult:
     """Most (top) or least (rare) frequent value combinations with count and percent (limit, BY, useother)."""
@@ -85,12 +92,12 @@ def top(ctx: StageContext, cmd: ast.TopCommand) -> StageResult:
 
     def row_items(values: dict[str, exp.Expression], count: exp.Expression, total: exp.Expression,
                   seq: exp.Expression) -> list[exp.Expression]:
-        items = [alias(values[n], output.fields[n].column) for n in by + fields]
+        items = [_named(values[n], output.fields[n].column) for n in by + fields]
         if showcount:
-            items.append(alias(count, output.fields[countfield].column))
+            items.append(_named(count, output.fields[countfield].column))
         if showperc:
             items.append(alias(percent(count.copy(), total), output.fields[percentfield].column))
-        items.append(alias(seq, SEQ_COLUMN))
+        items.append(_named(seq, SEQ_COLUMN))
         return items
 
     if showcount:
