@@ -88,7 +88,7 @@ class Compiler:
         saved = self.source
         self.source = pipeline.source
         try:
-            return self._compile_chain(pipeline, prefix=prefix, source=source, relation=relation)
+            return self._compile_chain(pipeline, prefix=prefix, source=source, relation=relation, label="template")
         finally:
             self.source = saved
 
@@ -106,7 +106,7 @@ class Compiler:
 
     # ------------------------------------------------------------------------------------------------
     def _compile_chain(self, pipeline: ast.Pipeline, prefix: str, source: str | None = None,
-                       relation: Relation | None = None) -> tuple[str, Relation]:
+                       relation: Relation | None = None, label: str = "subsearch") -> tuple[str, Relation]:
         commands = pipeline.commands
         continues = relation is not None
         # `| search ...` at the start searches the events like the implicit search (ESCU writes
@@ -143,6 +143,15 @@ class Compiler:
             try:
                 result = spec.handler(ctx, cmd)
             except SqlDetectError as err:
+                if prefix != "s":  # a subsearch: name its stage, let the outer stage give the location
+                    if not getattr(err, "_subsearch_stage_noted", False):
+                        err.message = f"in {label} stage {i} ({cmd.name}): {err.message}"
+                        err.args = (err.message,)
+                        err._subsearch_stage_noted = True  # type: ignore[attr-defined]
+                        loc = err.location
+                        err.location = Location(rule_id=loc.rule_id, source=loc.source, span=loc.span or cmd.span,
+                                                file=loc.file)
+                    raise
                 raise err.with_location(
                     rule_id=self.options.rule_id,
                     stage_index=i,
