@@ -58,7 +58,11 @@ class StageContext:
     source_name: str | None  # CTE / table this stage reads from (None: nothing, a generating command)
     #: whether the row order this stage outputs is needed by a later stage (or the final output)
     order_needed: bool = True
+    #: the commands after this one in its pipeline (for commands whose output fields depend on what later
+    #: stages use: ``xmlkv``, ``fromjson``, ``spath`` without a path; see ``demand.py``)
+    later: list[ast.Command] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    _tags: dict[str, int] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- errors
 
@@ -82,6 +86,52 @@ class StageContext:
     def option_span(self, key: str) -> Span | None:
         opt = self.command.options.get(key)
         return opt.span if opt is not None else None
+
+    def check_options(self, allowed: set[str], refused: dict[str, str] | None = None) -> None:
+        """Refuse, by name, every option of the command that is not in ``allowed`` (``refused`` gives a
+        reason for the options known to be out of reach)."""
+        for key, opt in self.command.options.items():
+            if key in allowed:
+                continue
+            reason = (refused or {}).get(key)
+            text = f"{self.command.name} {key}= is not supported" + (f": {reason}" if reason else "")
+            raise self.unsupported(f"{self.command.name} {key}=", text, opt.span)
+
+    def flag(self, key: str, default: bool) -> bool:
+        """A boolean option (``t/true/1/yes`` or ``f/false/0/no``); anything else is an error naming it."""
+        opt = self.command.options.get(key)
+        if opt is None:
+            return default
+        text = opt.value.strip().lower()
+        if text in ("t", "true", "1", "yes", "y"):
+            return True
+        if text in ("f", "false", "0", "no", "n"):
+            return False
+        raise self.error(f"{key}= must be true or false, got {opt.value!r}", opt.span)
+
+    def int_option(self, key: str, default: int | None, minimum: int = 0) -> int | None:
+        """A non-negative integer option, with an error naming it when it is not one."""
+        opt = self.command.options.get(key)
+        if opt is None:
+            return default
+        try:
+            value = int(opt.value.strip())
+        except ValueError:
+            raise self.error(f"{key}= must be an integer, got {opt.value!r}", opt.span) from None
+        if value < minimum:
+            raise self.error(f"{key}= must be at least {minimum}, got {value}", opt.span)
+        return value
+
+    def note(self, text: str) -> None:
+        """Tell the user something about the translation (shown once per query)."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def tag(self, base: str) -> str:
+        """A name unique within this stage (``sub1``, ``sub2``...), for subsearch CTE prefixes and aliases."""
+        n = self._tags.get(base, 0) + 1
+        self._tags[base] = n
+        return f"{base}{n}"
 
     # ---------------------------------------------------------------- fields
 
@@ -164,11 +214,10 @@ class StageContext:
             output.order = []
             return
         row_number = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=self.order_by()))
-        if SEQ_COLUMN in output.hidden:
-            select.select(alias(row_number, SEQ_COLUMN), append=True, copy=False)
-            # replace the old hidden sequence in the star: it is excluded by the caller via `changed`
-        else:
-            select.select(alias(row_number, SEQ_COLUMN), append=True, copy=False)
+        if SEQ_COLUMN in self.input.hidden:
+            _drop_passed_column(select, SEQ_COLUMN)  # the new sequence replaces the old one
+        select.select(alias(row_number, SEQ_COLUMN), append=True, copy=False)
+        if SEQ_COLUMN not in output.hidden:
             output.hidden.append(SEQ_COLUMN)
         output.order = [OrderKey(SEQ_COLUMN)]
 
@@ -215,6 +264,34 @@ class StageContext:
         self.keep_order(output, select, set(replaced) | set(excluded))
         return StageResult(select, output)
 
-    def subpipeline(self, pipeline: ast.Pipeline, tag: str) -> tuple[str, Relation]:
-        """Translate a subsearch into CTEs placed before this stage; returns its last CTE and relation."""
+    def subpipeline(self, pipeline: ast.Pipeline, tag: str, *, continue_from_input: bool = False
+                    ) -> tuple[str, Relation]:
+        """Translate a subsearch into CTEs placed before this stage; returns its last CTE and relation.
+
+        ``continue_from_input``: the sub-pipeline processes this stage's input rows (appendpipe, foreach)
+        instead of searching the events."""
+        if continue_from_input:
+            return self.compiler.compile_subpipeline(pipeline, prefix=f"{self.name}_{tag}_",
+                                                     source=self.source_name, relation=self.input)
         return self.compiler.compile_subpipeline(pipeline, prefix=f"{self.name}_{tag}_")
+
+    def add_file(self, path: str) -> None:
+        """Record a file the generated SQL reads (a lookup CSV)."""
+        self.compiler.add_file(path)
+
+
+def _drop_passed_column(select: exp.Select, column: str) -> None:
+    """Stop ``select`` from passing ``column`` through: remove it from an explicit column list and add it to
+    the EXCLUDE list of a ``*``."""
+    kept: list[exp.Expression] = []
+    for item in select.expressions:
+        if isinstance(item, exp.Column) and item.name == column:
+            continue
+        star_ = item.this if isinstance(item, exp.Column) and isinstance(item.this, exp.Star) else item
+        if isinstance(star_, exp.Star):
+            excluded = list(star_.args.get("except_") or [])
+            if not any(isinstance(e, exp.Column) and e.name == column for e in excluded):
+                excluded.append(col(column))
+            star_.set("except_", excluded)
+        kept.append(item)
+    select.set("expressions", kept)

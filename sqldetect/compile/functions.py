@@ -699,21 +699,30 @@ def _strftime(tr: EvalTranslator, node: ast.Call) -> Typed:
     return Typed(strftime_sql(ts, fmt), Kind.STRING)
 
 
+def strptime_sql(text: exp.Expression, fmt: str) -> exp.Expression | None:
+    """Epoch seconds of ``text`` read with a Splunk time format (UTC unless the format has a zone); None when
+    the format cannot be read by DuckDB (``%s`` mixed with other codes). Shared by strptime() and convert
+    mktime()."""
+    from sqldetect.compile.timeformat import convert
+
+    if fmt.strip() == "%s":
+        return try_cast(text, "DOUBLE")
+    pieces = convert(fmt, parsing=True)
+    if len(pieces) != 1 or pieces[0][0] != "fmt":
+        return None
+    # a format with %z gives a TIMESTAMPTZ; epoch() of either type is the UTC epoch
+    return epoch(anon("try_strptime", text, lit(pieces[0][1])))
+
+
 @function("strptime", 2)
 def _strptime(tr: EvalTranslator, node: ast.Call) -> Typed:
     """strptime(s, format): the time in s as epoch seconds (UTC unless the format has a zone)."""
-    from sqldetect.compile.timeformat import convert
-
     fmt = _literal_text(tr, node, 1, "time format")
-    if fmt.strip() == "%s":
-        return Typed(as_number(_arg(tr, node, 0)), Kind.NUMBER)
-    pieces = convert(fmt, parsing=True)
-    if len(pieces) != 1 or pieces[0][0] != "fmt":
+    parsed = strptime_sql(as_string(_arg(tr, node, 0)), fmt)
+    if parsed is None:
         raise tr.ctx.unsupported("strptime() with %s", "strptime() can read %s only as the whole format",
                                  node.args[1].span)
-    # a format with %z gives a TIMESTAMPTZ; epoch() of either type is the UTC epoch
-    parsed = anon("try_strptime", as_string(_arg(tr, node, 0)), lit(pieces[0][1]))
-    return Typed(epoch(parsed), Kind.NUMBER)
+    return Typed(parsed, Kind.NUMBER)
 
 
 # ----------------------------------------------------------------------------------------------- math

@@ -39,6 +39,8 @@ class CompiledQuery:
     final: exp.Select
     relation: Relation
     notes: list[str] = field(default_factory=list)
+    #: files the SQL reads (lookup CSVs): a locked-down runner allows exactly these paths
+    files: list[str] = field(default_factory=list)
 
     @property
     def output_fields(self) -> list[str]:
@@ -59,6 +61,7 @@ class Compiler:
         self.source = ""
         self.stages: list[CompiledStage] = []
         self.notes: list[str] = []
+        self.files: list[str] = []
 
     # ------------------------------------------------------------------------------------------------
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
@@ -66,23 +69,55 @@ class Compiler:
         self.stages = []
         last_name, relation = self._compile_chain(pipeline, prefix="s")
         final = self._final_select(last_name, relation)
-        return CompiledQuery(list(self.stages), final, relation, list(self.notes))
+        return CompiledQuery(list(self.stages), final, relation, list(self.notes), list(self.files))
 
-    def compile_subpipeline(self, pipeline: ast.Pipeline, prefix: str) -> tuple[str, Relation]:
-        return self._compile_chain(pipeline, prefix=prefix)
+    def compile_subpipeline(self, pipeline: ast.Pipeline, prefix: str, *, source: str | None = None,
+                            relation: Relation | None = None) -> tuple[str, Relation]:
+        """Compile a subsearch into CTEs named ``<prefix><N>_<command>``; returns its last CTE and relation.
+
+        Without ``relation`` the subsearch reads the event table (or starts with a generating command). With
+        ``relation`` (and its CTE ``source``) it continues from those rows instead: ``appendpipe [...]`` and
+        ``foreach`` templates run their commands over the current results, so a leading ``|`` there does not
+        make the pipeline generating."""
+        return self._compile_chain(pipeline, prefix=prefix, source=source, relation=relation)
+
+    def compile_text(self, pipeline: ast.Pipeline, prefix: str, source: str | None,
+                     relation: Relation) -> tuple[str, Relation]:
+        """Compile a pipeline parsed from generated text (a ``foreach`` template after substitution) over the
+        given rows: its stage comments and spans refer to that text, not to the rule's SPL."""
+        saved = self.source
+        self.source = pipeline.source
+        try:
+            return self._compile_chain(pipeline, prefix=prefix, source=source, relation=relation, label="template")
+        finally:
+            self.source = saved
+
+    def add_note(self, note: str) -> None:
+        """Record a note for the user once (several stages may have the same thing to say)."""
+        if note not in self.notes:
+            self.notes.append(note)
+
+    def add_file(self, path: str) -> None:
+        if path not in self.files:
+            self.files.append(path)
 
     def base_relation(self) -> Relation:
         return Relation.from_schema(self.schema)
 
     # ------------------------------------------------------------------------------------------------
-    def _compile_chain(self, pipeline: ast.Pipeline, prefix: str) -> tuple[str, Relation]:
+    def _compile_chain(self, pipeline: ast.Pipeline, prefix: str, source: str | None = None,
+                       relation: Relation | None = None, label: str = "subsearch") -> tuple[str, Relation]:
         commands = pipeline.commands
+        continues = relation is not None
+        # `| search ...` at the start searches the events like the implicit search (ESCU writes
+        # `join x [| search ...]`)
+        generating = pipeline.generating and commands[0].canonical != "search"
         specs = []
         for i, cmd in enumerate(commands, start=1):
             spec = lookup(cmd.canonical) or lookup(cmd.name)
             if spec is None:
                 raise self._unsupported_command(cmd, i)
-            if i == 1 and pipeline.generating and not spec.generating:
+            if i == 1 and generating and not spec.generating and not continues:
                 raise UnsupportedError(
                     f"'{cmd.name}' cannot start a pipeline with '|'",
                     self._location(cmd, i),
@@ -91,17 +126,32 @@ class Compiler:
             specs.append(spec)
         needed = _order_needed(commands, specs)
 
-        relation = self.base_relation()
-        source_name: str | None = self.options.table
-        if pipeline.generating:
+        source_name: str | None
+        if continues:
+            source_name = source
+        elif generating:
             relation = Relation()
             source_name = None
+        else:
+            relation = self.base_relation()
+            source_name = self.options.table
+        assert relation is not None
         for i, (cmd, spec) in enumerate(zip(commands, specs, strict=True), start=1):
             name = f"{prefix}{i}_{_slug(spec.name)}"
-            ctx = StageContext(self, cmd, i, name, relation, source_name, order_needed=needed[i - 1])
+            ctx = StageContext(self, cmd, i, name, relation, source_name, order_needed=needed[i - 1],
+                               later=commands[i:])
             try:
                 result = spec.handler(ctx, cmd)
             except SqlDetectError as err:
+                if prefix != "s":  # a subsearch: name its stage, let the outer stage give the location
+                    if not getattr(err, "_subsearch_stage_noted", False):
+                        err.message = f"in {label} stage {i} ({cmd.name}): {err.message}"
+                        err.args = (err.message,)
+                        err._subsearch_stage_noted = True  # type: ignore[attr-defined]
+                        loc = err.location
+                        err.location = Location(rule_id=loc.rule_id, source=loc.source, span=loc.span or cmd.span,
+                                                file=loc.file)
+                    raise
                 raise err.with_location(
                     rule_id=self.options.rule_id,
                     stage_index=i,
@@ -110,7 +160,8 @@ class Compiler:
                     span=cmd.span,
                     stage_span=cmd.span,
                 ) from None
-            self.notes.extend(ctx.notes)
+            for note in ctx.notes:
+                self.add_note(note)
             spl = self.source[cmd.span.start : cmd.span.end]
             self.stages.append(CompiledStage(name, spl, result.select, result.relation))
             relation = result.relation

@@ -89,6 +89,10 @@ class Relation:
     order: list[OrderKey] = field(default_factory=list)
     #: columns carried for the translator's own use, never shown (e.g. ``_sqld_seq``)
     hidden: list[str] = field(default_factory=list)
+    #: the fields still include the event table's columns, most of which a given row (or every row) may lack:
+    #: the field set is then an upper bound, not the fields the results really have (``table``, ``stats``...
+    #: build relations where this is False)
+    events: bool = False
 
     def __iter__(self) -> Iterator[FieldInfo]:
         return iter(self.fields.values())
@@ -104,7 +108,7 @@ class Relation:
         return {f.column.lower() for f in self.fields.values()} | {h.lower() for h in self.hidden}
 
     def copy(self) -> Relation:
-        return Relation(dict(self.fields), list(self.order), list(self.hidden))
+        return Relation(dict(self.fields), list(self.order), list(self.hidden), self.events)
 
     def with_fields(self, fields: Iterable[FieldInfo]) -> Relation:
         return replace(self, fields={f.name: f for f in fields})
@@ -121,7 +125,7 @@ class Relation:
             order.append(OrderKey(fields["_time"].column, descending=True))
         if "_serial" in fields:
             order.append(OrderKey(fields["_serial"].column, descending=True))
-        return cls(fields=fields, order=order)
+        return cls(fields=fields, order=order, events=True)
 
 
 def order_by_expressions(order: list[OrderKey], table: str | None = None) -> list[exp.Ordered]:

@@ -9,11 +9,14 @@ A case file holds:
     fields: optional list: compare only these fields
     error: instead of rows, the expected refusal: the error class name and a message fragment
     now: optional fixed "now" (default 2025-01-01T00:00:00Z)
+    lookups: optional {file name: CSV text}: lookup files, written to a temporary lookup directory
+    lookup_definitions: optional list of lookup definitions (the keys of ESCU's lookups.jsonl)
     doc: what behaviour the case pins (and the semantics doc rule or decision it comes from)
 """
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ import duckdb
 import yaml
 
 from sqldetect.compile import CompileOptions, compile_spl
+from sqldetect.compile.lookups import LookupDefinition, LookupResolver
 from sqldetect.results import normalize_row, text_of
 from sqldetect.schema import Field, FieldKind, Schema
 
@@ -122,10 +126,26 @@ def build_events(con: duckdb.DuckDBPyConnection, events: list[dict[str, Any]], s
 
 def run_case(case: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     """Returns (rows, sql)."""
+    with tempfile.TemporaryDirectory(prefix="sqld-lookups-") as lookup_dir:
+        resolver = _lookups(case, Path(lookup_dir))
+        return _run(case, resolver)
+
+
+def _lookups(case: dict[str, Any], directory: Path) -> LookupResolver | None:
+    files = case.get("lookups") or {}
+    definitions = [LookupDefinition.from_record(r) for r in case.get("lookup_definitions") or []]
+    if not files and not definitions:
+        return None
+    for name, text in files.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    return LookupResolver([directory], definitions=definitions)
+
+
+def _run(case: dict[str, Any], resolver: LookupResolver | None) -> tuple[list[dict[str, Any]], str]:
     events = case.get("events") or []
     schema = infer_schema(events, case.get("schema"))
     now = _parse_time(case["now"]) if "now" in case else DEFAULT_NOW
-    compiled = compile_spl(case["spl"], schema, options=CompileOptions(now=now))
+    compiled = compile_spl(case["spl"], schema, options=CompileOptions(now=now, lookups=resolver))
     sql = compiled.sql()
     con = duckdb.connect()
     try:

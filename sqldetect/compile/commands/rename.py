@@ -51,7 +51,7 @@ def rename(ctx: StageContext, cmd: ast.RenameCommand) -> StageResult:
                 removed.append(other.column)
             slot.name = new_name
 
-    output = Relation(order=[], hidden=list(ctx.input.hidden))
+    output = Relation(order=[], hidden=list(ctx.input.hidden), events=ctx.input.events)
     renames: list[exp.Expression] = []
     new_columns: dict[str, str] = {}
     for slot in slots:
