@@ -207,21 +207,19 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------------ safety
     def lock(self) -> None:
-        """Disable file and network access except for the lookup files, and freeze the configuration."""
+        """Disable file and network access except reading the lookup directories, and freeze the
+        configuration, so nothing a rule makes the SQL do can touch other files or turn access back on."""
         if self._locked:
             return
-        allowed = [str(p) for p in self._lookup_files()]
+        allowed = [str(d) + "/" for d in self._lookup_directories()]
         if allowed:
-            self.con.execute("SET allowed_paths = ?", [allowed])
+            self.con.execute("SET allowed_directories = ?", [allowed])
         self.con.execute("SET enable_external_access = false")
         self.con.execute("SET lock_configuration = true")
         self._locked = True
 
-    def _lookup_files(self) -> list[Path]:
-        files = getattr(self.lookups, "files", None)
-        if callable(files):
-            return [Path(p).resolve() for p in files()]
-        return []
+    def _lookup_directories(self) -> list[Path]:
+        return [Path(d).resolve() for d in getattr(self.lookups, "directories", [])]
 
 
 def refusal_reason(error: SqlDetectError) -> str:

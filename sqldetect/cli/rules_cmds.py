@@ -22,12 +22,12 @@ LOOKUPS_OPTION = click.option("--lookups", "lookup_dirs", multiple=True, type=cl
                               help="Lookup CSV directory or definitions file; repeatable.")
 
 
-def _engine(ctx: click.Context, db: Path | None, table: str, macro_files, lookup_dirs, schema_file):
-    from sqldetect.cli.run import _lookups
+def _engine(ctx: click.Context, db: Path | None, table: str, macro_files, lookup_dirs, schema_file, rules=()):
+    from sqldetect.cli.run import lookup_resolver
     from sqldetect.engine import Engine
 
     try:
-        engine = Engine(db, table=table, macros=macro_files, lookups=_lookups(tuple(lookup_dirs)),
+        engine = Engine(db, table=table, macros=macro_files, lookups=lookup_resolver(tuple(lookup_dirs), list(rules)),
                         read_only=db is not None)
     except SqlDetectError as exc:
         report_error(ctx, exc)
@@ -70,7 +70,7 @@ def sql_command(ctx: click.Context, rules: tuple[Path, ...], spl: str | None, sc
       sqldetect sql --spl 'EventCode=4688 | stats count by host'
       sqldetect sql rules/ --db warehouse.duckdb --table events
     """
-    engine = _engine(ctx, db, table, macro_files, lookup_dirs, schema_file)
+    engine = _engine(ctx, db, table, macro_files, lookup_dirs, schema_file, rules)
     failed = False
     if spl is not None:
         try:
@@ -120,7 +120,7 @@ def compile_command(ctx: click.Context, rules: tuple[Path, ...], output: Path, s
     Example:
       sqldetect compile rules/ -o sql/
     """
-    engine = _engine(ctx, db, table, macro_files, lookup_dirs, schema_file)
+    engine = _engine(ctx, db, table, macro_files, lookup_dirs, schema_file, rules)
     loaded, failed = load_rule_paths(ctx, list(rules))
     output.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -157,7 +157,7 @@ def validate_command(ctx: click.Context, rules: tuple[Path, ...], schema_file: P
     Example:
       sqldetect validate rules/
     """
-    engine = _engine(ctx, db, table, macro_files, lookup_dirs, schema_file)
+    engine = _engine(ctx, db, table, macro_files, lookup_dirs, schema_file, rules)
     loaded, failed = load_rule_paths(ctx, list(rules))
     good = 0
     for rule in loaded:
@@ -212,12 +212,12 @@ def install_command(ctx: click.Context, rules: tuple[Path, ...], db: Path, table
     Example:
       sqldetect install rules/ --db warehouse.duckdb --table events
     """
-    from sqldetect.cli.run import _lookups
+    from sqldetect.cli.run import lookup_resolver
     from sqldetect.engine import Engine
     from sqldetect.warehouse import install_view
 
     try:
-        engine = Engine(db, table=table, macros=macro_files, lookups=_lookups(tuple(lookup_dirs)))
+        engine = Engine(db, table=table, macros=macro_files, lookups=lookup_resolver(tuple(lookup_dirs), list(rules)))
     except SqlDetectError as exc:
         report_error(ctx, exc)
         ctx.exit(1)

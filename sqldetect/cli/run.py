@@ -117,7 +117,7 @@ def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, db:
     fmt = fmt or ("table" if sys.stdout.isatty() else "jsonl")
 
     try:
-        engine = Engine(db, table=table, macros=macro_files, lookups=_lookups(lookup_dirs),
+        engine = Engine(db, table=table, macros=macro_files, lookups=lookup_resolver(lookup_dirs, rule_paths),
                         now=_parse_now(now_text))
         if event_paths:
             load_report = engine.load(event_paths, parser=parser, raw_format=raw_format, index=index_name,
@@ -191,11 +191,28 @@ def select_rules(rules, rule_ids: tuple[str, ...], techniques: tuple[str, ...]):
     return out
 
 
-def _lookups(paths: tuple[Path, ...]):
-    if not paths:
+def lookup_resolver(paths: tuple[Path, ...] | list[Path], rule_paths: list[Path] = ()):
+    """A LookupResolver over the ``--lookups`` directories and definition files, plus a ``lookups/``
+    directory beside or inside each rules directory (where the rules library keeps its CSVs)."""
+    from sqldetect.compile.lookups import LookupResolver, load_definitions
+
+    directories: list[Path] = []
+    definitions = []
+    for path in paths:
+        if path.is_dir():
+            directories.append(path)
+            for candidate in (path / "lookups.jsonl", path.parent / "lookups.jsonl"):
+                if candidate.is_file():
+                    definitions.extend(load_definitions(candidate))
+                    break
+        else:
+            definitions.extend(load_definitions(path))
+            directories.append(path.parent)
+    for rule_path in rule_paths:
+        base = rule_path if rule_path.is_dir() else rule_path.parent
+        candidate = base / "lookups"
+        if candidate.is_dir() and candidate not in directories:
+            directories.append(candidate)
+    if not directories and not definitions:
         return None
-    try:
-        from sqldetect.compile.lookups import LookupResolver
-    except ImportError:  # lookups arrive with the lookup command
-        raise click.UsageError("--lookups is not available in this build") from None
-    return LookupResolver.from_paths(list(paths))
+    return LookupResolver(directories, definitions)
