@@ -27,3 +27,4 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 # Sub-commands register themselves here, one import per module.
+from sqldetect.cli import load as _load  # noqa: F401, E402
