@@ -105,6 +105,12 @@ def _from_evtx_json(event: dict[str, Any]) -> str:
     for tag in ("Version", "Level", "Task", "Opcode", "Keywords", "EventRecordID", "Channel", "Computer"):
         if tag in system:
             values[tag] = _text(system[tag]) or ""
+    for tag in ("Correlation", "Execution"):
+        if tag in system or f"{tag}_attributes" in system:
+            values[tag] = ""
+    standard = {"Provider": ("Name", "Guid", "EventSourceName"), "Execution": ("ProcessID", "ThreadID")}
+    extra = {tag: [(k, _text(v)) for k, v in _attributes(system, tag).items() if k not in known]
+             for tag, known in standard.items()}  # fmt: skip
     payload = ""
     for name, body in event.items():
         if name in ("System", "RenderingInfo") or name.endswith("_attributes") or name == "#attributes":
@@ -115,7 +121,7 @@ def _from_evtx_json(event: dict[str, Any]) -> str:
     if isinstance(info, dict) and info.get("Message") is not None:
         rendering = xmltext.element("RenderingInfo", xmltext.element("Message", xmltext.escape_text(
             _text(info["Message"]) or "")))  # fmt: skip
-    return xmltext.event_xml(values, payload, rendering)
+    return xmltext.event_xml(values, payload, rendering, extra)
 
 
 def _element_from_json(tag: str, body: Any, attrs: dict[str, Any]) -> str:
@@ -126,9 +132,16 @@ def _element_from_json(tag: str, body: Any, attrs: dict[str, Any]) -> str:
     if not isinstance(body, dict):
         return xmltext.element(tag, xmltext.escape_text(_text(body) or ""), attr_pairs)
     inner: list[str] = []
-    for key, value in body.items():
-        if key == "#attributes" or key.endswith("_attributes"):
+    for key, value in _items(body):
+        if key == "#attributes":
             continue
+        if key.endswith("_attributes"):
+            base = key[: -len("_attributes")]
+            if base not in body and isinstance(value, dict):  # an element with attributes only
+                tag_name = _repeated_key(base, body)
+                inner.append(xmltext.element(tag_name, "", [(k, _text(v)) for k, v in value.items()]))
+            continue
+        key = _repeated_key(key, body)
         if key == "#text":
             texts = value if isinstance(value, list) else [value]
             if tag == "EventData" or (tag == "Data" and isinstance(value, list)):
@@ -146,6 +159,30 @@ def _element_from_json(tag: str, body: Any, attrs: dict[str, Any]) -> str:
         else:
             inner.append(_element_from_json(key, value, child_attrs))
     return xmltext.element(tag, "".join(inner), attr_pairs)
+
+
+class PairsDict(dict):  # type: ignore[type-arg]
+    """A JSON object that also remembers repeated keys (the evtx package writes one per repeated <Data Name>)."""
+
+    pairs: list[tuple[str, Any]]
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, Any]]) -> PairsDict:
+        made = cls(pairs)
+        made.pairs = pairs
+        return made
+
+
+def _items(body: dict[str, Any]) -> list[tuple[str, Any]]:
+    return body.pairs if isinstance(body, PairsDict) else list(body.items())
+
+
+def _repeated_key(key: str, siblings: dict[str, Any]) -> str:
+    """The evtx package renames a repeated element ``X`` to ``X_1``, ``X_2``... in JSON; undo that."""
+    base, _, number = key.rpartition("_")
+    if base and number.isdigit() and (base in siblings or f"{base}_attributes" in siblings):
+        return base
+    return key
 
 
 def _from_winlogbeat(obj: dict[str, Any]) -> str:

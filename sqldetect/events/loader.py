@@ -62,15 +62,19 @@ def load(
     messages: Sequence[str | os.PathLike[str]] = (),
     progress: bool | None = None,
     workers: int | None = None,
+    batch_rows: int = 50_000,
 ) -> LoadReport:
-    """Load ``inputs`` into ``table`` in one transaction; see ``EventStore.load``."""
+    """Load ``inputs`` into ``table`` in one transaction; see ``EventStore.load``.
+
+    ``batch_rows``: rows gathered before each insert (bigger inserts are cheaper per row; memory grows with it).
+    """
     if parser not in PARSERS:
         raise ValueError(f"parser must be one of {PARSERS}, not {parser!r}")
     if raw_format not in RAW_FORMATS:
         raise ValueError(f"raw format must be one of {RAW_FORMATS}, not {raw_format!r}")
     started = time.perf_counter()
     catalog = MessageCatalog.load(messages)
-    settings = Settings(parser=parser, raw_format=raw_format, index=index, catalog=catalog)
+    settings = Settings(parser=parser, raw_format=raw_format, index=index, catalog=catalog, batch_rows=batch_rows)
     workers = default_workers() if workers is None else max(1, workers)
     with ExitStack() as stack:
         spool = stack.enter_context(tempfile.TemporaryDirectory(prefix="sqldetect-load-"))

@@ -18,7 +18,7 @@ import io
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqldetect.events import evtx_layout as layout
 from sqldetect.events.report import IssueLog
@@ -47,8 +47,9 @@ class _Chunks:
     """The good chunks of a range, ready for a parser, and the record ids their walk found."""
 
     header: bytes
-    chunks: list[tuple[int, bytes]]
+    chunks: list[tuple[int, bytes]]  # (chunk index, chunk as the parser should read it)
     expected: dict[int, int]  # record id -> chunk index
+    damaged: dict[int, bytes] = field(default_factory=dict)  # chunk index -> original bytes of a patched chunk
 
 
 def _collect(part: ChunkRange, log: IssueLog) -> _Chunks:
@@ -60,6 +61,7 @@ def _collect(part: ChunkRange, log: IssueLog) -> _Chunks:
             header = layout.synthetic_header(part.stop)
         chunks: list[tuple[int, bytes]] = []
         expected: dict[int, int] = {}
+        damaged: dict[int, bytes] = {}
         for index in range(part.first, part.stop):
             handle.seek(layout.chunk_offset(index))
             chunk = handle.read(layout.CHUNK_SIZE)
@@ -77,39 +79,59 @@ def _collect(part: ChunkRange, log: IssueLog) -> _Chunks:
                 continue
             walk = layout.walk_chunk(chunk)
             if walk.gaps:
+                damaged[index] = chunk
                 chunk, _unpatched = layout.patch_gaps(chunk, walk.gaps)
                 for gap in walk.gaps:
                     log.add(f"chunk {index} offset {gap.start:#x}", f"{gap.size} bytes of damaged record data")
             for slot in walk.records:
                 expected[slot.record_id] = index
             chunks.append((index, chunk))
-    return _Chunks(header, chunks, expected)
+    return _Chunks(header, chunks, expected, damaged)
 
 
-def read_evtx_rs(part: ChunkRange, log: IssueLog) -> list[str]:
-    """Event XML of every good record in the range, parsed by the ``evtx`` package."""
+def _parse_rs(header: bytes, chunks: list[bytes]) -> tuple[list[tuple[int, str]], list[str]]:
+    """``(record id, XML)`` of every record the evtx package returns for these chunks, and its warnings."""
     import evtx
 
-    collected = _collect(part, log)
-    if not collected.chunks:
-        return []
-    blob = io.BytesIO(collected.header + b"".join(chunk for _, chunk in collected.chunks))
+    blob = io.BytesIO(header + b"".join(chunks))
     parser = evtx.PyEvtxParser(blob, number_of_threads=1, indent=False, skip_errors=True)
-    out: list[str] = []
-    seen: set[int] = set()
+    records: list[tuple[int, str]] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for record in parser.records():
             record_id = record["event_record_id"]
             if record_id == layout.PLACEHOLDER_RECORD_ID:
                 continue
-            seen.add(record_id)
             data = record["data"]
             # The evtx package prefixes each document with an XML declaration line.
-            out.append(data[data.index("\n") + 1 :] if data.startswith("<?xml") else data)
+            records.append((record_id, data[data.index("\n") + 1 :] if data.startswith("<?xml") else data))
+    return records, [str(w.message) for w in caught]
+
+
+def read_evtx_rs(part: ChunkRange, log: IssueLog) -> list[str]:
+    """Event XML of every good record in the range, parsed by the ``evtx`` package.
+
+    Clean chunks are parsed together. A damaged chunk is parsed twice, patched and as it is, and the union
+    kept: the patch lets the parser reach records after the damage, while the original may still hold a
+    record the walk could not vouch for (its trailing size copy broken) that the parser reads fine.
+    """
+    collected = _collect(part, log)
+    if not collected.chunks:
+        return []
+    clean = [chunk for index, chunk in collected.chunks if index not in collected.damaged]
+    records, messages = _parse_rs(collected.header, clean) if clean else ([], [])
+    for index, patched in collected.chunks:
+        original = collected.damaged.get(index)
+        if original is None:
+            continue
+        got, noise = _parse_rs(collected.header, [patched])
+        more, _ = _parse_rs(collected.header, [original])
+        have = {record_id for record_id, _ in got}
+        records.extend(sorted(got + [r for r in more if r[0] not in have]))
+        messages.extend(noise)
+    seen = {record_id for record_id, _ in records}
     failed: set[int] = set()
-    for warning in caught:
-        text = str(warning.message)
+    for text in messages:
         match = _RECORD_FAILURE.search(text)
         if match is None:
             if "2a2a0000" in text or "data size" in text:
@@ -117,14 +139,14 @@ def read_evtx_rs(part: ChunkRange, log: IssueLog) -> list[str]:
             log.note(_where(part), _short(text))
             continue
         record_id = int(match.group(1))
-        if record_id == layout.PLACEHOLDER_RECORD_ID:
+        if record_id == layout.PLACEHOLDER_RECORD_ID or record_id in seen or record_id in failed:
             continue
         failed.add(record_id)
         log.add(f"chunk {collected.expected.get(record_id, '?')} record {record_id}", _short(match.group(2)))
     for record_id, chunk_index in collected.expected.items():
         if record_id not in seen and record_id not in failed:
             log.add(f"chunk {chunk_index} record {record_id}", "the parser returned no event for this record")
-    return out
+    return [xml for _, xml in records]
 
 
 def read_python_evtx(part: ChunkRange, log: IssueLog) -> list[str]:

@@ -7,6 +7,7 @@ of records read and the damage found. JSON files are streamed in the loading pro
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any
 
 from sqldetect.events.batch import Batch, GenericBatchBuilder, WindowsBatchBuilder
 from sqldetect.events.inputs import InputFile
-from sqldetect.events.json_events import event_time, flatten, windows_xml
+from sqldetect.events.json_events import PairsDict, event_time, flatten, windows_xml
 from sqldetect.events.messages import MessageCatalog
 from sqldetect.events.reader_evtx import READERS, ChunkRange
 from sqldetect.events.reader_json import iter_json
@@ -122,6 +123,9 @@ def iter_json_file(file_no: int, source: InputFile, settings: Settings) -> Itera
             if not isinstance(value, dict):
                 log.add(f"line {line}", f"not a JSON object ({type(value).__name__}); skipped")
                 continue
+            if "Event" in value:
+                # The evtx package's JSON repeats keys for repeated <Data Name>: keep every value.
+                value = json.loads(text, object_pairs_hook=PairsDict.from_pairs)
             try:
                 xml = windows_xml(value)
             except (ValueError, TypeError) as exc:

@@ -23,7 +23,7 @@ from xml.parsers import expat
 
 from sqldetect.events import classic
 from sqldetect.events.messages import MessageCatalog
-from sqldetect.events.xmltext import EVENT_OPEN, unescape
+from sqldetect.events.xmltext import EVENT_OPEN, canonical_system_time, unescape
 
 # Columns of a normalized Windows row, in order; the store turns them into Splunk fields (see store.py).
 WINDOWS_COLUMNS = (
@@ -154,9 +154,10 @@ class WindowsNormalizer:
                                     system = tuple(None if v is None else unescape(v) for v in system)
                             if not RESERVED_FIELDS.isdisjoint(names):
                                 names = [f"EventData_{n}" if n in RESERVED_FIELDS else n for n in names]
-                            fast_raw = "'" not in flat and xml.startswith("</Event>", end + 12)
-                            return self._finish(xml, start, pos, system, names, values, None, values, None,
-                                                fast_raw)  # fmt: skip
+                            tail_ok = xml.startswith("</Event>", end + 12)
+                            rendered = None if tail_ok else _rendered_message(xml, end)
+                            return self._finish(xml, start, pos, system, names, values, None, values, rendered,
+                                                tail_ok and "'" not in flat)  # fmt: skip
         parsed = _parse_payload(xml, match)
         return self._row(xml, start, pos, parsed, system_simple=True)
 
@@ -182,6 +183,8 @@ class WindowsNormalizer:
     ) -> tuple[tuple[object, ...], tuple[str, ...], list[str]]:
         (provider, _guid, event_source, qualifiers, event_id, version, level, task, opcode, keywords,
          system_time, record_id, process_id, thread_id, channel, computer, user_id) = system  # fmt: skip
+        if system_time is not None and (len(system_time) != 27 or system_time[26] != "Z"):
+            system_time = canonical_system_time(system_time)  # e.g. a string-typed time with 7 or 9 digits
         template = self._catalog_get(provider, event_id) if self._has_templates else None
         message = template.render(positional) if template is not None else rendered_message
         source_name = event_source or provider
@@ -228,11 +231,17 @@ def _parse_payload(xml: str, match: re.Match[str]) -> _Parsed:
     end = xml.find("<RenderingInfo", pos)
     rendered = None
     if end >= 0:
-        found = _RENDERED_MESSAGE.search(xml, end)
-        rendered = unescape(found.group(1)) if found else None
+        rendered = _rendered_message(xml, end)
     else:
         end = xml.rfind("</Event>")
     return _leaf_payload(xml[pos:end], system, rendered)
+
+
+def _rendered_message(xml: str, start: int) -> str | None:
+    """``RenderingInfo/Message`` (forwarded events carry the text Windows rendered), if present."""
+    info = xml.find("<RenderingInfo", start)
+    found = _RENDERED_MESSAGE.search(xml, info) if info >= 0 else None
+    return unescape(found.group(1)) if found else None
 
 
 def _fast_event_data(xml: str, pos: int, system: tuple[str | None, ...]) -> _Parsed | None:

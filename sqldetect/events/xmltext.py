@@ -63,9 +63,14 @@ SYSTEM_KEYS = (
 )  # fmt: skip
 
 
-def system_xml(system: dict[str, str | None]) -> str:
-    """Render a System block in canonical form from its values (missing optional elements are omitted)."""
+def system_xml(system: dict[str, str | None], extra: dict[str, list[tuple[str, str | None]]] | None = None) -> str:
+    """Render a System block in canonical form from its values (missing optional elements are omitted).
+
+    The keys ``Correlation``/``Execution`` (any value) ask for those elements even when they carry no attribute;
+    ``extra`` adds attributes beyond the standard ones (``Execution``'s ``ProcessorID``, ``KernelTime``...).
+    """
     get = system.get
+    more = extra or {}
 
     def text(tag: str) -> str:
         value = get(tag)
@@ -73,17 +78,18 @@ def system_xml(system: dict[str, str | None]) -> str:
 
     parts = [
         element("Provider", "", [("Name", get("Provider")), ("Guid", get("Guid")),
-                                 ("EventSourceName", get("EventSourceName"))]),
+                                 ("EventSourceName", get("EventSourceName")), *more.get("Provider", [])]),
         element("EventID", escape_text(get("EventID") or ""), [("Qualifiers", get("Qualifiers"))]),
         text("Version"), text("Level"), text("Task"), text("Opcode"), text("Keywords"),
         element("TimeCreated", "", [("SystemTime", get("SystemTime"))]),
         text("EventRecordID"),
     ]  # fmt: skip
-    if get("ActivityID") is not None or get("RelatedActivityID") is not None:
+    if "Correlation" in system or get("ActivityID") is not None or get("RelatedActivityID") is not None:
         parts.append(element("Correlation", "", [("ActivityID", get("ActivityID")),
                                                  ("RelatedActivityID", get("RelatedActivityID"))]))
-    if get("ProcessID") is not None or get("ThreadID") is not None:
-        parts.append(element("Execution", "", [("ProcessID", get("ProcessID")), ("ThreadID", get("ThreadID"))]))
+    if "Execution" in system or get("ProcessID") is not None or get("ThreadID") is not None:
+        parts.append(element("Execution", "", [("ProcessID", get("ProcessID")), ("ThreadID", get("ThreadID")),
+                                               *more.get("Execution", [])]))
     parts += [text("Channel"), text("Computer"), element("Security", "", [("UserID", get("UserID"))])]
     return "<System>" + "".join(parts) + "</System>"
 
@@ -91,9 +97,14 @@ def system_xml(system: dict[str, str | None]) -> str:
 EVENT_OPEN = '<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">'
 
 
-def event_xml(system: dict[str, str | None], payload_xml: str = "", rendering_xml: str = "") -> str:
+def event_xml(
+    system: dict[str, str | None],
+    payload_xml: str = "",
+    rendering_xml: str = "",
+    extra: dict[str, list[tuple[str, str | None]]] | None = None,
+) -> str:
     """A whole canonical event document from a System dict and already-canonical payload XML."""
-    return f"{EVENT_OPEN}{system_xml(system)}{payload_xml}{rendering_xml}</Event>"
+    return f"{EVENT_OPEN}{system_xml(system, extra)}{payload_xml}{rendering_xml}</Event>"
 
 
 def data_elements(items: Iterable[tuple[str | None, str]]) -> str:
