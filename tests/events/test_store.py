@@ -107,7 +107,7 @@ def test_case_collisions_in_generic_json_keep_every_value(tmp_path: Path) -> Non
 def test_generic_json_fields_time_raw_and_types(tmp_path: Path) -> None:
     lines = [
         json.dumps({"@timestamp": "2024-01-02T03:04:05.5+02:00", "a": {"b": 1, "c": [1, "two"]}, "ok": True,
-                    "n": 2.5}),  # fmt: skip
+                    "n": 2.5}),
         json.dumps({"_time": 1704164645, "_raw": "original text", "host": "h1", "sourcetype": "custom"}),
         json.dumps({"timestamp": 1704164645123, "a": {"b": 2}}),
     ]
