@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import duckdb
@@ -35,6 +35,7 @@ from sqldetect.events.tasks import EvtxTask, Settings, TaskResult, init_worker, 
 from sqldetect.events.windows import RAW_FORMATS, WindowsOptions
 
 CHUNKS_PER_TASK = {"evtx": 32, "python-evtx": 2}
+LOAD_MEMORY_LIMIT = "512MB"  # DuckDB's share of the load's memory (peak RSS target: < 1 GiB for 1M records)
 POOL_MIN_BYTES = 4 << 20  # below this much EVTX, starting worker processes costs more than it saves
 IN_FLIGHT_PER_WORKER = 2
 
@@ -87,6 +88,7 @@ def load(
         report.workers = workers if use_pool else 1
         show = _Progress.create(progress, len(files), sum(f.size for f in files))
         stack.enter_context(show)
+        stack.enter_context(_bounded_memory(con))
         con.execute("BEGIN TRANSACTION")
         try:
             _run(con, table, files, plan, settings, report, show, workers if use_pool else 0)
@@ -96,6 +98,37 @@ def load(
             raise
     report.elapsed = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _bounded_memory(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Cap DuckDB's memory for the load, so the uncommitted rows of a big load spill to disk, not RAM.
+
+    The previous limit is restored afterwards (queries may use more); a lower limit is left alone.
+    """
+    previous = con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+    if _bytes(previous) <= _bytes(LOAD_MEMORY_LIMIT):
+        yield
+        return
+    con.execute(f"SET memory_limit = '{LOAD_MEMORY_LIMIT}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{previous}'")
+
+
+_UNITS = {"": 1, "B": 1, "BYTES": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
+
+
+def _bytes(setting: str) -> float:
+    """DuckDB's memory setting text (``18.8 GiB``, ``512MB``) in bytes (infinite when unparsable)."""
+    number = setting.strip().rstrip("BbIiKkMmGgTtYyEeSs ")
+    unit = setting.strip()[len(number) :].strip().upper()
+    try:
+        return float(number) * _UNITS[unit]
+    except (ValueError, KeyError):
+        return float("inf")
 
 
 def _plan(files: list[InputFile], parser: str) -> list[Work]:

@@ -225,7 +225,11 @@ class EventTable:
             arrays.append(array)
         self._batch_no += 1
         view = f"__sqldetect_batch_{self._batch_no}"
-        self.con.register(view, pa.Table.from_arrays(arrays, names=column_names))
+        # A registered Arrow table stays referenced until the transaction ends, which would keep every batch of
+        # the load in memory; a one-shot reader lets each batch go as soon as it is inserted.
+        table = pa.Table.from_arrays(arrays, names=column_names)
+        self.con.register(view, pa.RecordBatchReader.from_batches(table.schema, iter(table.to_batches())))
+        del table, arrays
         try:
             select = self._select(batch.kind, core_refs, field_refs)
             targets = ", ".join(quote(column) for column, _ in select)
