@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc
 
 from sqldetect.events.windows import WINDOWS_COLUMNS
 
@@ -207,36 +208,6 @@ def _as_string_list(value: object) -> list[str] | None:
     return [scalar_text(value)]
 
 
-def merge_batches(batches: Sequence[Batch], file_numbers: Sequence[Sequence[int]]) -> Batch:
-    """One batch from several of the same kind, in order; ``file`` becomes the load's file number.
-
-    ``file_numbers[i]`` maps batch i's file slots to file numbers. Ordinals are renumbered so that the merged
-    rows keep input order. A field typed differently across batches is widened (number -> text, text -> list).
-    """
-    kind = batches[0].kind
-    ordinals: list[pa.Array] = []
-    files: list[pa.Array] = []
-    offset = 0
-    for batch, numbers in zip(batches, file_numbers, strict=True):
-        ordinals.append(pc.add(batch.ordinal, offset))
-        files.append(pc.take(pa.array(numbers, pa.int32()), batch.file))
-        offset += batch.rows
-    core = {name: pa.concat_arrays([b.core[name] for b in batches]) for name in batches[0].core}
-    names: dict[str, None] = {}
-    for batch in batches:
-        names.update(dict.fromkeys(batch.fields))
-    fields = {}
-    for name in names:
-        present = [b.fields[name].type for b in batches if name in b.fields]
-        arrow_type = _common_type(present)
-        pieces: list[pa.Array] = []
-        for batch in batches:
-            array = batch.fields.get(name)
-            pieces.append(pa.nulls(batch.rows, arrow_type) if array is None else _widen(array, arrow_type))
-        fields[name] = pa.concat_arrays(pieces)
-    return Batch(kind, offset, pa.concat_arrays(ordinals), pa.concat_arrays(files), core, fields)
-
-
 def _common_type(types: Sequence[pa.DataType]) -> pa.DataType:
     if any(pa.types.is_list(t) for t in types):
         return STRING_LIST
@@ -257,3 +228,75 @@ def _widen(array: pa.Array, arrow_type: pa.DataType) -> pa.Array:
     if arrow_type == STRING:
         return pa.array([_as_string(v) for v in array.to_pylist()], STRING)
     return array.cast(arrow_type)
+
+
+# ---------------------------------------------------------------------------------------------- transport
+
+
+def write_spilled(batch: Batch, path: str) -> str:
+    """Write a batch as an Arrow IPC file (workers hand batches over through files, not pipes)."""
+    names = ["ordinal", "file", *(f"c:{n}" for n in batch.core), *(f"f:{n}" for n in batch.fields)]
+    arrays = [batch.ordinal, batch.file, *batch.core.values(), *batch.fields.values()]
+    record = pa.RecordBatch.from_arrays(arrays, names=names)
+    record = record.replace_schema_metadata({"kind": batch.kind})
+    with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, record.schema) as writer:
+        writer.write_batch(record)
+    return path
+
+
+def read_spilled(path: str) -> Batch:
+    """Map a spilled batch back (zero-copy) and delete its file; the mapping outlives the file name."""
+    import os
+
+    source = pa.memory_map(path, "r")
+    record = pa.ipc.open_file(source).get_batch(0)
+    os.unlink(path)
+    kind = (record.schema.metadata or {}).get(b"kind", b"windows").decode()
+    core: dict[str, pa.Array] = {}
+    fields: dict[str, pa.Array] = {}
+    for name, column in zip(record.schema.names[2:], record.columns[2:], strict=True):
+        (core if name.startswith("c:") else fields)[name[2:]] = column
+    return Batch(kind, record.num_rows, record.column(0), record.column(1), core, fields)
+
+
+@dataclass
+class Unified:
+    """Batches of one kind under one schema, ready for a single insert without copying their columns.
+
+    Columns of every record batch: ``ordinal`` (renumbered across the batches, in input order), ``file`` (the
+    load's file number), ``c0..`` the core columns, ``f0..`` the fields (``fields[i]`` is the name of ``f{i}``).
+    """
+
+    kind: str
+    rows: int
+    core: list[str]
+    fields: list[str]
+    schema: pa.Schema
+    batches: list[pa.RecordBatch]
+
+
+def unify(batches: Sequence[Batch], file_numbers: Sequence[Sequence[int]]) -> Unified:
+    """One schema for several batches of the same kind: missing fields become nulls, types are widened."""
+    kind = batches[0].kind
+    core_names = list(batches[0].core)
+    types: dict[str, list[pa.DataType]] = {}
+    for batch in batches:
+        for name, array in batch.fields.items():
+            types.setdefault(name, []).append(array.type)
+    field_types = {name: _common_type(found) for name, found in types.items()}
+    schema = pa.schema(
+        [("ordinal", pa.int64()), ("file", pa.int32())]
+        + [(f"c{i}", batches[0].core[name].type) for i, name in enumerate(core_names)]
+        + [(f"f{i}", arrow_type) for i, arrow_type in enumerate(field_types.values())]
+    )
+    records: list[pa.RecordBatch] = []
+    offset = 0
+    for batch, numbers in zip(batches, file_numbers, strict=True):
+        columns = [pc.add(batch.ordinal, offset), pc.take(pa.array(numbers, pa.int32()), batch.file)]
+        columns += [batch.core[name] for name in core_names]
+        for name, arrow_type in field_types.items():
+            array = batch.fields.get(name)
+            columns.append(pa.nulls(batch.rows, arrow_type) if array is None else _widen(array, arrow_type))
+        records.append(pa.RecordBatch.from_arrays(columns, schema=schema))
+        offset += batch.rows
+    return Unified(kind, offset, core_names, list(field_types), schema, records)

@@ -12,6 +12,7 @@ removed once, at the end, by identity key.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from sqldetect.events.batch import Batch, merge_batches
+from sqldetect.events.batch import Batch, Unified, read_spilled, unify
 from sqldetect.events.inputs import InputFile, expand_inputs
 from sqldetect.events.messages import MessageCatalog
 from sqldetect.events.reader_evtx import PARSERS, ChunkRange, plan_ranges
@@ -75,7 +76,6 @@ def load(
         raise ValueError(f"raw format must be one of {RAW_FORMATS}, not {raw_format!r}")
     started = time.perf_counter()
     catalog = MessageCatalog.load(messages)
-    settings = Settings(parser=parser, raw_format=raw_format, index=index, catalog=catalog, batch_rows=batch_rows)
     workers = default_workers() if workers is None else max(1, workers)
     with ExitStack() as stack:
         spool = stack.enter_context(tempfile.TemporaryDirectory(prefix="sqldetect-load-"))
@@ -86,6 +86,10 @@ def load(
         evtx_bytes = sum(f.size for f in files if f.format == "evtx")
         use_pool = workers > 1 and (evtx_bytes >= POOL_MIN_BYTES or (parser == "python-evtx" and evtx_bytes))
         report.workers = workers if use_pool else 1
+        spill = stack.enter_context(tempfile.TemporaryDirectory(prefix="sqldetect-", dir=_shared_memory()))
+        settings = Settings(parser=parser, raw_format=raw_format, index=index, catalog=catalog,
+                            batch_rows=batch_rows, spill_dir=spill if use_pool else None)  # fmt: skip
+        stack.enter_context(_collector_paused())
         show = _Progress.create(progress, len(files), sum(f.size for f in files))
         stack.enter_context(show)
         stack.enter_context(_bounded_memory(con))
@@ -98,6 +102,23 @@ def load(
             raise
     report.elapsed = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic GC: a load creates millions of short-lived, acyclic tuples it would keep scanning."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _shared_memory() -> str | None:
+    """A RAM-backed folder for batches passed between processes, when the system has one."""
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
 
 
 @contextmanager
@@ -229,9 +250,9 @@ def _run(
         for kind in ("windows", "generic"):
             group = [(b, f) for b, f in pending if b.kind == kind]
             if group:
-                merged = merge_batches([b for b, _ in group], [f for _, f in group])
-                base = table.append(merged)
-                segments.extend(_segments(base, merged, inserted))
+                unified = unify([b for b, _ in group], [f for _, f in group])
+                base = table.append(unified)
+                segments.extend(_segments(base, unified, inserted))
         pending.clear()
         pending_rows = 0
 
@@ -245,9 +266,12 @@ def _run(
         for slot, file_no in enumerate(result.files):
             report.files[file_no].read += result.read[slot]
             report.files[file_no].log.extend(result.logs[slot])
-        for batch in result.batches:
+        arrived = 0
+        for item in result.batches:
+            batch = read_spilled(item) if isinstance(item, str) else item
             pending.append((batch, result.files))
             pending_rows += batch.rows
+            arrived += batch.rows
         if pending_rows >= settings.batch_rows:
             flush()
         done = 0
@@ -258,7 +282,7 @@ def _run(
         elif work is not last_json:
             done, last_json = 1, work  # counted when its first batch arrives
         advanced = _work_bytes(work, files) if isinstance(work, EvtxTask) or done else 0
-        show.advance(sum(b.rows for b in result.batches), advanced, done)
+        show.advance(arrived, advanced, done)
     flush()
     removed = table.remove_duplicates(first_serial, _segment_table(segments))
     for file_no, file_report in enumerate(report.files):
@@ -267,9 +291,9 @@ def _run(
     table.record_schema()
 
 
-def _segments(base: int, batch: Batch, inserted: list[int]) -> list[tuple[int, int, int]]:
+def _segments(base: int, batch: Unified, inserted: list[int]) -> list[tuple[int, int, int]]:
     """Serial ranges of the batch's rows per file number (a file's rows are consecutive in a batch)."""
-    ranges = pa.table({"file": batch.file, "ordinal": batch.ordinal}).group_by("file").aggregate(
+    ranges = pa.Table.from_batches(batch.batches).select(["file", "ordinal"]).group_by("file").aggregate(
         [("ordinal", "min"), ("ordinal", "max")])  # fmt: skip
     out = []
     for file_no, low, high in zip(*(ranges.column(c).to_pylist() for c in ("file", "ordinal_min", "ordinal_max")),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from sqldetect.events.batch import Batch
+from sqldetect.events.batch import Unified
 from sqldetect.schema import SCHEMA_TABLE, FieldKind
 
 KEY_COLUMN = "_key"
@@ -205,31 +205,18 @@ class EventTable:
 
     # ------------------------------------------------------------------------------------------- appending
 
-    def append(self, batch: Batch) -> int:
-        """Insert a batch; its rows get ``_serial`` = the returned base + their ordinal."""
+    def append(self, batch: Unified) -> int:
+        """Insert unified batches; their rows get ``_serial`` = the returned base + their ordinal."""
         base = self.next_serial
         if batch.rows == 0:
             return base
-        # Arrow columns get neutral names: field names may differ only in case, which DuckDB would reject.
-        arrays: list[pa.Array] = [batch.ordinal]
-        column_names = ["ordinal"]
-        core_refs: dict[str, str] = {}
-        for i, (name, array) in enumerate(batch.core.items()):
-            core_refs[name] = f"c{i}"
-            column_names.append(f"c{i}")
-            arrays.append(array)
-        field_refs: list[tuple[str, str, pa.DataType]] = []
-        for j, (name, array) in enumerate(batch.fields.items()):
-            field_refs.append((name, f"f{j}", array.type))
-            column_names.append(f"f{j}")
-            arrays.append(array)
+        core_refs = {name: f"c{i}" for i, name in enumerate(batch.core)}
+        field_refs = [(name, f"f{i}", batch.schema.field(f"f{i}").type) for i, name in enumerate(batch.fields)]
         self._batch_no += 1
         view = f"__sqldetect_batch_{self._batch_no}"
         # A registered Arrow table stays referenced until the transaction ends, which would keep every batch of
         # the load in memory; a one-shot reader lets each batch go as soon as it is inserted.
-        table = pa.Table.from_arrays(arrays, names=column_names)
-        self.con.register(view, pa.RecordBatchReader.from_batches(table.schema, iter(table.to_batches())))
-        del table, arrays
+        self.con.register(view, pa.RecordBatchReader.from_batches(batch.schema, iter(batch.batches)))
         try:
             select = self._select(batch.kind, core_refs, field_refs)
             targets = ", ".join(quote(column) for column, _ in select)

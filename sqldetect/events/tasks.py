@@ -7,14 +7,16 @@ of records read and the damage found. JSON files are streamed in the loading pro
 
 from __future__ import annotations
 
+import gc
 import json
+import os
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any
 
-from sqldetect.events.batch import Batch, GenericBatchBuilder, WindowsBatchBuilder
+from sqldetect.events.batch import Batch, GenericBatchBuilder, WindowsBatchBuilder, write_spilled
 from sqldetect.events.inputs import InputFile
 from sqldetect.events.json_events import PairsDict, event_time, flatten, windows_xml
 from sqldetect.events.messages import MessageCatalog
@@ -33,6 +35,7 @@ class Settings:
     index: str = "main"
     catalog: MessageCatalog = field(default_factory=MessageCatalog)
     batch_rows: int = 50_000
+    spill_dir: str | None = None  # workers write batches here (Arrow IPC) instead of pickling them
 
     def windows_options(self) -> WindowsOptions:
         return WindowsOptions(raw_format=self.raw_format, index=self.index, catalog=self.catalog)
@@ -51,12 +54,13 @@ class TaskResult:
     """Batches produced by a task, with per-file counts; ``files[slot]`` maps a batch slot to a file number."""
 
     files: list[int]
-    batches: list[Batch]
+    batches: list[Batch | str]  # a str is the path of a spilled batch (see batch.read_spilled)
     read: list[int]
     logs: list[IssueLog]
 
 
 _worker_settings: Settings | None = None
+_spilled = 0
 _normalizers: dict[Settings, WindowsNormalizer] = {}
 
 
@@ -64,6 +68,7 @@ def init_worker(settings: Settings) -> None:
     """Process-pool initializer: remember the settings; leave Ctrl-C to the loading process."""
     global _worker_settings
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.disable()  # rows are acyclic; the collector would only re-scan millions of young tuples
     _worker_settings = settings
 
 
@@ -98,7 +103,12 @@ def run_evtx_task(task: EvtxTask, settings: Settings | None = None) -> TaskResul
             except (RecordError, ValueError) as exc:
                 log.add(f"chunks {part.first}-{part.stop - 1}", f"record not normalized: {exc}")
         reads[slot] += builder.rows - before
-    batches = [builder.build()] if builder.rows else []
+    batches: list[Batch | str] = [builder.build()] if builder.rows else []
+    if batches and settings.spill_dir is not None:
+        global _spilled
+        _spilled += 1
+        path = os.path.join(settings.spill_dir, f"{os.getpid()}-{_spilled}.arrow")
+        batches = [write_spilled(batches[0], path)]  # type: ignore[arg-type]
     return TaskResult(files, batches, reads, logs)
 
 

@@ -145,3 +145,25 @@ def test_chunk_ranges_read_the_same_records_as_whole_files(shared_dir: Path) -> 
     whole = read_evtx_rs(ChunkRange(path, 0, 64), IssueLog())
     pieces = [x for start in range(0, 40, 3) for x in read_evtx_rs(ChunkRange(path, start, start + 3), IssueLog())]
     assert whole == pieces and len(whole) == 2261
+
+
+def test_gzip_evtx_and_evtx_on_stdin(shared_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+    import io
+
+    path = shared_dir / "evtx" / "attack-samples" / "Execution" / "rogue_msi_url_1040_1042.evtx"
+    compressed = tmp_path / "rogue.evtx.gz"
+    compressed.write_bytes(gzip.compress(path.read_bytes()))
+    store = EventStore()
+    first = store.load([compressed], progress=False)
+    assert first.files[0].format == "evtx" and first.loaded == len(plain_records(path))
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+    again = store.load(["-"], progress=False)
+    assert (again.files[0].path, again.files[0].format, again.duplicates) == ("<stdin>", "evtx", first.loaded)
+
+
+def test_progress_is_quiet_when_not_a_terminal(shared_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = shared_dir / "evtx" / "evtx-crate" / "new-user-security.evtx"
+    EventStore().load([path])  # progress=None: only on a terminal
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
