@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqldetect.events import evtx_layout as layout  # noqa: E402
+from sqldetect.events import evtx_layout as layout
 
 
 def clean_chunks(sources: list[Path]) -> list[bytes]:
