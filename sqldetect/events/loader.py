@@ -1,10 +1,11 @@
 """Loading orchestration: inputs -> tasks -> (worker processes) -> batches -> one DuckDB transaction.
 
 Parsing and normalizing are Python-bound (the evtx package holds the GIL while it renders), so threads would not
-help: EVTX tasks run in a process pool when there is enough to do, each returning one columnar batch. The
-loading process consumes results in input order (so ``_serial`` follows input order), inserts them, and keeps at
-most a few results in flight, which bounds memory whatever the size of the input. JSON files are streamed in the
-loading process.
+help: EVTX tasks run in a process pool when there is enough to do, each returning one columnar batch as an Arrow
+IPC file in shared memory (mapped back without copying). The loading process consumes results in input order (so
+``_serial`` follows input order), inserts them about ``batch_rows`` at a time (DuckDB's cost per insert grows
+with the table's width, so inserts are few and large), and keeps at most a few results in flight, which bounds
+memory whatever the size of the input. JSON files are streamed in the loading process.
 
 The whole load is one transaction: an exception or Ctrl-C at any point rolls everything back, and duplicates are
 removed once, at the end, by identity key.
@@ -20,7 +21,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 
 import duckdb
@@ -38,7 +39,7 @@ from sqldetect.events.windows import RAW_FORMATS, WindowsOptions
 CHUNKS_PER_TASK = {"evtx": 32, "python-evtx": 2}
 LOAD_MEMORY_LIMIT = "512MB"  # DuckDB's share of the load's memory (peak RSS target: < 1 GiB for 1M records)
 POOL_MIN_BYTES = 4 << 20  # below this much EVTX, starting worker processes costs more than it saves
-IN_FLIGHT_PER_WORKER = 2
+IN_FLIGHT_PER_WORKER = 2  # measured: more does not help (CPU-bound) and costs shared memory
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,9 @@ def load(
             _run(con, table, files, plan, settings, report, show, workers if use_pool else 0)
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            # After a failed COMMIT the transaction is already gone; the original error is what matters.
+            with suppress(duckdb.Error):
+                con.execute("ROLLBACK")
             raise
     report.elapsed = time.perf_counter() - started
     return report

@@ -282,3 +282,17 @@ def test_classic_load_source_and_sourcetype(windows_file: Path) -> None:
     got = rows(store, "SELECT source, sourcetype, _raw LIKE '%EventCode=1040%', Account_Name FROM events WHERE EventCode IN (1040, 4688) ORDER BY EventCode")
     assert got == [("WinEventLog:Application", "WinEventLog", True, None),
                    ("WinEventLog:Security", "WinEventLog", False, ["alice", "-"])]  # fmt: skip
+
+
+def test_default_windows_schema_matches_what_a_windows_load_creates(windows_file: Path) -> None:
+    from sqldetect.events import default_windows_schema
+
+    store = EventStore()
+    store.load([windows_file], progress=False)
+    loaded = {f.name: (f.kind, f.column_name) for f in store.schema()}
+    expected = default_windows_schema([TEMPLATES])
+    for field in expected:
+        if field.name in loaded:
+            assert loaded[field.name] == (field.kind, field.column_name), field.name
+    core = [f.name for f in expected][:27]
+    assert all(name in loaded for name in core)
