@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import duckdb
 
 SCHEMA_TABLE = "sqldetect_schema"
 
 
-class FieldKind(str, Enum):
+class FieldKind(StrEnum):
     """What a field holds, as far as the SQL translation cares."""
 
     STRING = "string"
@@ -105,10 +105,11 @@ class Schema:
 
 
 def _recorded_schema(con: duckdb.DuckDBPyConnection, table: str) -> Schema | None:
+    # fetchall, not fetchone: DuckDB 2 keeps a half-read result open and blocks the next statement
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [SCHEMA_TABLE]
-    ).fetchone()
-    if not exists or not exists[0]:
+    ).fetchall()
+    if not exists or not exists[0][0]:
         return None
     rows = con.execute(
         f"SELECT field, column_name, kind FROM {SCHEMA_TABLE} WHERE table_name = ? ORDER BY position",

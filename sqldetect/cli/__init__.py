@@ -54,5 +54,6 @@ def entry() -> None:
 from sqldetect.cli import datamodels as _datamodels  # noqa: F401, E402
 from sqldetect.cli import evtx_write as _evtx_write  # noqa: F401, E402
 from sqldetect.cli import frontend as _frontend  # noqa: F401, E402
+from sqldetect.cli import load as _load  # noqa: F401, E402
 from sqldetect.cli import rules_cmds as _rules_cmds  # noqa: F401, E402
 from sqldetect.cli import run as _run  # noqa: F401, E402
