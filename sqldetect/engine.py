@@ -94,6 +94,7 @@ class Engine:
         lookups: Any = None,
         datamodels: Any = None,
         field_mapping: dict[str, str] | None = None,
+        derived_fields: list[Any] | None = None,
         now: Any = None,
         read_only: bool = False,
     ) -> None:
@@ -113,6 +114,8 @@ class Engine:
         self.lookups = lookups
         self.datamodels = datamodels
         self.field_mapping = field_mapping
+        #: calculated fields (``sqldetect.compile.derived.DerivedField``) added to every rule's event source
+        self.derived_fields = list(derived_fields or [])
         self.now = now
         self._locked = False
         self._schema: Schema | None = None
@@ -154,7 +157,8 @@ class Engine:
     # ------------------------------------------------------------------------------------------------ rules
     def options(self, rule_id: str | None = None) -> CompileOptions:
         return CompileOptions(table=self.table, now=self.now, lookups=self.lookups, datamodels=self.datamodels,
-                              field_mapping=self.field_mapping, rule_id=rule_id)
+                              field_mapping=self.field_mapping, derived_fields=list(self.derived_fields),
+                              rule_id=rule_id)
 
     def compile_spl(self, spl: str, rule_id: str | None = None) -> CompiledQuery:
         """Expand macros, parse and translate SPL against the event table's schema."""

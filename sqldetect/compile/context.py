@@ -37,6 +37,8 @@ class CompileOptions:
     datamodels: Any = None
     #: SPL field name → column name or SQL expression over the event table (warehouse field mappings)
     field_mapping: dict[str, str] | None = None
+    #: fields computed when a rule runs (mappings and calculated fields, ``sqldetect.compile.derived``)
+    derived_fields: list[Any] = field(default_factory=list)
     rule_id: str | None = None
 
 

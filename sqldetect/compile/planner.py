@@ -62,11 +62,13 @@ class Compiler:
         self.stages: list[CompiledStage] = []
         self.notes: list[str] = []
         self.files: list[str] = []
+        self._source: tuple[str, Relation] | None = None
 
     # ------------------------------------------------------------------------------------------------
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
         self.source = pipeline.source
         self.stages = []
+        self._source = None
         last_name, relation = self._compile_chain(pipeline, prefix="s")
         final = self._final_select(last_name, relation)
         return CompiledQuery(list(self.stages), final, relation, list(self.notes), list(self.files))
@@ -104,6 +106,36 @@ class Compiler:
     def base_relation(self) -> Relation:
         return Relation.from_schema(self.schema)
 
+    def derived_fields(self) -> list:  # list[DerivedField]
+        from sqldetect.compile.derived import DerivedField
+
+        mapped = [DerivedField(name, sql=sql) for name, sql in (self.options.field_mapping or {}).items()]
+        return mapped + list(self.options.derived_fields)
+
+    def _event_source(self, pipeline: ast.Pipeline) -> tuple[str, Relation]:
+        """The event table, or the ``s0_source`` CTE that adds the derived fields this rule may read
+        (``sqldetect.compile.derived``); built once per query and shared by subsearches."""
+        if self._source is not None:
+            return self._source[0], self._source[1].copy()
+        table, relation = self.options.table, self.base_relation()
+        fields = self.derived_fields()
+        if not fields:
+            return table, relation
+        from sqldetect.compile.demand import fields_used_later
+        from sqldetect.compile.derived import referenced
+
+        needed = referenced(fields, self.source, fields_used_later(pipeline.commands))
+        if not needed:
+            return table, relation
+        from sqldetect.compile.source import source_stage
+
+        name = "s0_source"
+        select, relation = source_stage(self, needed, relation, table)
+        self.stages.append(CompiledStage(name, "derived fields: " + ", ".join(f.name for f in needed), select,
+                                         relation))
+        self._source = (name, relation)
+        return name, relation.copy()
+
     # ------------------------------------------------------------------------------------------------
     def _compile_chain(self, pipeline: ast.Pipeline, prefix: str, source: str | None = None,
                        relation: Relation | None = None, label: str = "subsearch") -> tuple[str, Relation]:
@@ -133,8 +165,7 @@ class Compiler:
             relation = Relation()
             source_name = None
         else:
-            relation = self.base_relation()
-            source_name = self.options.table
+            source_name, relation = self._event_source(pipeline)
         assert relation is not None
         for i, (cmd, spec) in enumerate(zip(commands, specs, strict=True), start=1):
             name = f"{prefix}{i}_{_slug(spec.name)}"
