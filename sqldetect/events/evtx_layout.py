@@ -36,6 +36,7 @@ PLACEHOLDER_RECORD_ID = 0xFFFF_FFFF_FFFF_FFF0
 _ZERO_CHUNK = bytes(CHUNK_SIZE)
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
+_RANGE = struct.Struct("<QQ")
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,12 @@ def chunk_status(chunk: bytes) -> str:
     if chunk == _ZERO_CHUNK[: len(chunk)]:
         return "empty"
     return "damaged"
+
+
+def record_id_range(chunk: bytes) -> tuple[int, int]:
+    """The first and last record ids the chunk header announces (u64 at 24 and 32)."""
+    first, last = _RANGE.unpack_from(chunk, 24)
+    return first, last
 
 
 def _record_at(chunk: bytes, pos: int, limit: int, strict: bool) -> RecordSlot | None:

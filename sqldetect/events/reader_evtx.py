@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqldetect.events import evtx_layout as layout
@@ -48,20 +48,25 @@ class _Chunks:
 
     header: bytes
     chunks: list[tuple[int, bytes]]  # (chunk index, chunk as the parser should read it)
-    expected: dict[int, int]  # record id -> chunk index
+    expected: dict[int, int] = field(default_factory=dict)  # record id -> chunk index
     damaged: dict[int, bytes] = field(default_factory=dict)  # chunk index -> original bytes of a patched chunk
 
 
-def _collect(part: ChunkRange, log: IssueLog) -> _Chunks:
+def _file_header(part: ChunkRange, log: IssueLog) -> bytes:
+    """The file header, or a synthetic one when it is damaged (reported once, with the range at chunk 0)."""
     with open(part.path, "rb") as handle:
         header = handle.read(layout.HEADER_SIZE)
-        if not layout.is_evtx(header):
-            if part.first == 0:
-                log.note("file header", "not a valid EVTX header; reading its chunks anyway")
-            header = layout.synthetic_header(part.stop)
-        chunks: list[tuple[int, bytes]] = []
-        expected: dict[int, int] = {}
-        damaged: dict[int, bytes] = {}
+    if layout.is_evtx(header):
+        return header
+    if part.first == 0:
+        log.note("file header", "not a valid EVTX header; reading its chunks anyway")
+    return layout.synthetic_header(part.stop)
+
+
+def _good_chunks(part: ChunkRange, log: IssueLog) -> Iterator[tuple[int, bytes]]:
+    """``(index, chunk)`` of each chunk with a valid header; unused and destroyed ones are left out (the latter
+    reported)."""
+    with open(part.path, "rb") as handle:
         for index in range(part.first, part.stop):
             handle.seek(layout.chunk_offset(index))
             chunk = handle.read(layout.CHUNK_SIZE)
@@ -77,15 +82,31 @@ def _collect(part: ChunkRange, log: IssueLog) -> _Chunks:
             if status == "damaged":
                 log.note(f"chunk {index}", "damaged chunk header; the chunk's records cannot be located, skipped")
                 continue
-            walk = layout.walk_chunk(chunk)
-            if walk.gaps:
-                damaged[index] = chunk
-                chunk, _unpatched = layout.patch_gaps(chunk, walk.gaps)
-                for gap in walk.gaps:
-                    log.add(f"chunk {index} offset {gap.start:#x}", f"{gap.size} bytes of damaged record data")
-            for slot in walk.records:
-                expected[slot.record_id] = index
-            chunks.append((index, chunk))
+            yield index, chunk
+
+
+def _read_chunks(part: ChunkRange, log: IssueLog) -> _Chunks:
+    """The range's good chunks as they are, not walked."""
+    header = _file_header(part, log)
+    return _Chunks(header, list(_good_chunks(part, log)))
+
+
+def _collect(part: ChunkRange, log: IssueLog) -> _Chunks:
+    """The range's good chunks, walked: expected record ids, damaged stretches patched (and reported)."""
+    header = _file_header(part, log)
+    chunks: list[tuple[int, bytes]] = []
+    expected: dict[int, int] = {}
+    damaged: dict[int, bytes] = {}
+    for index, chunk in _good_chunks(part, log):
+        walk = layout.walk_chunk(chunk)
+        if walk.gaps:
+            damaged[index] = chunk
+            chunk, _unpatched = layout.patch_gaps(chunk, walk.gaps)
+            for gap in walk.gaps:
+                log.add(f"chunk {index} offset {gap.start:#x}", f"{gap.size} bytes of damaged record data")
+        for slot in walk.records:
+            expected[slot.record_id] = index
+        chunks.append((index, chunk))
     return _Chunks(header, chunks, expected, damaged)
 
 
@@ -111,13 +132,18 @@ def _parse_rs(header: bytes, chunks: list[bytes]) -> tuple[list[tuple[int, str]]
 def read_evtx_rs(part: ChunkRange, log: IssueLog) -> list[str]:
     """Event XML of every good record in the range, parsed by the ``evtx`` package.
 
-    Clean chunks are parsed together. A damaged chunk is parsed twice, patched and as it is, and the union
+    First every chunk is parsed as it is, without walking it: when the parser warns of nothing and returns
+    exactly the record ids the chunk headers announce, that is the answer (the common case, and the walk costs
+    about as much as the parse). Otherwise the chunks are walked: clean chunks are parsed together. A damaged chunk is parsed twice, patched and as it is, and the union
     kept: the patch lets the parser reach records after the damage, while the original may still hold a
     record the walk could not vouch for (its trailing size copy broken) that the parser reads fine.
     """
-    collected = _collect(part, log)
-    if not collected.chunks:
-        return []
+    notes = IssueLog()
+    clean = _parse_clean(_read_chunks(part, notes))
+    if clean is not None:
+        log.extend(notes)
+        return clean
+    collected = _collect(part, log)  # read again: damage is reported in file order
     clean = [chunk for index, chunk in collected.chunks if index not in collected.damaged]
     records, messages = _parse_rs(collected.header, clean) if clean else ([], [])
     for index, patched in collected.chunks:
@@ -147,6 +173,24 @@ def read_evtx_rs(part: ChunkRange, log: IssueLog) -> list[str]:
         if record_id not in seen and record_id not in failed:
             log.add(f"chunk {chunk_index} record {record_id}", "the parser returned no event for this record")
     return [xml for _, xml in records]
+
+
+def _parse_clean(read: _Chunks) -> list[str] | None:
+    """Every record's XML when the parser read each chunk completely and silently, else None."""
+    if not read.chunks:
+        return []
+    records, messages = _parse_rs(read.header, [chunk for _, chunk in read.chunks])
+    if messages:
+        return None
+    ids = [record_id for record_id, _ in records]
+    position = 0
+    for _, chunk in read.chunks:
+        first, last = layout.record_id_range(chunk)
+        count = last - first + 1
+        if count <= 0 or ids[position : position + count] != list(range(first, last + 1)):
+            return None
+        position += count
+    return [xml for _, xml in records] if position == len(records) else None
 
 
 def read_python_evtx(part: ChunkRange, log: IssueLog) -> list[str]:
