@@ -105,6 +105,8 @@ class Engine:
         read_only: bool = False,
         schema: Schema | None = None,
     ) -> None:
+        #: whether the engine opened ``con`` (and so closes it): a caller's connection stays the caller's
+        self._owns_connection = not isinstance(db, duckdb.DuckDBPyConnection)
         if isinstance(db, duckdb.DuckDBPyConnection):
             self.con = db
         elif db is None:
@@ -128,6 +130,17 @@ class Engine:
         self._locked = False
         self._fixed_schema = schema
         self._schema: Schema | None = schema
+
+    def close(self) -> None:
+        """Close the database connection the engine opened (a connection passed in is left open)."""
+        if self._owns_connection:
+            self.con.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------------------------------------ events
     def load(self, paths: Sequence[str | os.PathLike[str]] | str, **options: Any):
@@ -227,6 +240,7 @@ class Engine:
         started = time.perf_counter()
         try:
             compiled = self.compile_rule(rule)
+            compiled.sql()  # printing can fail too (a rule too wide for the printer): that is a refusal
         except SqlDetectError as err:
             return RuleOutcome(rule, "refused", error=err, elapsed=time.perf_counter() - started)
         try:

@@ -49,7 +49,15 @@ def report_error(ctx: click.Context, exc: SqlDetectError) -> None:
     """Print one error to stderr (or re-raise it under ``--debug``)."""
     if debug_enabled(ctx):
         raise exc
-    click.echo(f"error: {exc}", err=True)
+    click.echo(f"error: {format_error(exc)}", err=True)
+
+
+def format_error(exc: SqlDetectError) -> str:
+    """One line saying where and what, then the caret excerpt. Line breaks a rule put into a name or value the
+    message quotes are shown escaped, so the first line is always the whole headline."""
+    headline = exc.headline().replace("\r", "\\r").replace("\n", "\\n")
+    excerpt = exc.excerpt()
+    return f"{headline}\n{excerpt}" if excerpt else headline
 
 
 def fail(ctx: click.Context, exc: SqlDetectError) -> NoReturn:
@@ -88,6 +96,7 @@ def build_engine(ctx: click.Context, *, db: Path | None, table: str, macro_files
                         datamodels=datamodels, field_mapping=mapping, now=now, read_only=read_only, schema=schema)
     except SqlDetectError as exc:
         fail(ctx, exc)
+    ctx.call_on_close(engine.close)  # a database file is released (and its lock-down with it) when the command ends
     for problem in engine.macros.errors:
         click.echo(f"warning: {problem.headline()}", err=True)
     return engine

@@ -40,11 +40,11 @@ def translation_options(command):
 
 
 def _engine(ctx: click.Context, rules, *, schema_file: Path | None, db: Path | None, table: str, mapping,
-            datamodel_files, macro_files, lookup_paths):
+            datamodel_files, macro_files, lookup_paths, read_only: bool = True):
     schema = load_schema_file(schema_file) if schema_file is not None else None
     engine = build_engine(ctx, db=db, table=table, macro_files=macro_files, lookup_paths=lookup_paths,
                           rule_paths=list(rules), mapping=mapping, datamodel_files=datamodel_files,
-                          read_only=db is not None, schema=schema)
+                          read_only=read_only and db is not None, schema=schema)
     check_mapping(ctx, engine)
     return engine
 
@@ -237,7 +237,8 @@ def install_command(ctx: click.Context, rules: tuple[Path, ...], db: Path, table
     from sqldetect.warehouse import ViewNameClash, install_views
 
     engine = _engine(ctx, rules, schema_file=None, db=db, table=table, mapping=mapping,
-                     datamodel_files=datamodel_files, macro_files=macro_files, lookup_paths=lookup_paths)
+                     datamodel_files=datamodel_files, macro_files=macro_files, lookup_paths=lookup_paths,
+                     read_only=False)
     loaded, failed = load_rule_paths(ctx, list(rules))
     installed = 0
     for rule, result in install_views(engine, loaded):

@@ -8,6 +8,8 @@ command (head, dedup, streamstats, the final output...) depends on it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -16,7 +18,7 @@ from sqldetect.compile.context import CompileOptions, StageContext
 from sqldetect.compile.registry import lookup
 from sqldetect.compile.relation import Relation
 from sqldetect.compile.sql import alias, col
-from sqldetect.errors import Location, SqlDetectError, UnsupportedError
+from sqldetect.errors import Location, SqlDetectError, TranslationError, UnsupportedError
 from sqldetect.schema import Schema
 from sqldetect.spl import ast
 
@@ -41,6 +43,7 @@ class CompiledQuery:
     notes: list[str] = field(default_factory=list)
     #: files the SQL reads (lookup CSVs): a locked-down runner allows exactly these paths
     files: list[str] = field(default_factory=list)
+    _rendered: dict[bool, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def output_fields(self) -> list[str]:
@@ -49,7 +52,10 @@ class CompiledQuery:
     def sql(self, pretty: bool = True) -> str:
         from sqldetect.compile.render import render
 
-        return render(self, pretty=pretty)
+        if pretty not in self._rendered:  # printing a big query costs as much as translating it: once
+            with _depth_guard(None):
+                self._rendered[pretty] = render(self, pretty=pretty)
+        return self._rendered[pretty]
 
 
 class Compiler:
@@ -68,6 +74,10 @@ class Compiler:
 
     # ------------------------------------------------------------------------------------------------
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
+        with _depth_guard(self.options.rule_id):
+            return self._compile(pipeline)
+
+    def _compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
         self.source = pipeline.source
         self.stages = []
         self._source = None
@@ -268,6 +278,17 @@ def _order_needed(commands: list[ast.Command], specs: list) -> list[bool]:
         elif spec.resets_order:
             downstream = False
     return needed
+
+
+@contextmanager
+def _depth_guard(rule_id: str | None) -> Iterator[None]:
+    """A rule wide or deep enough to exhaust Python's stack while its SQL tree is built or printed (thousands of
+    mvappend() arguments...) is a translation error like any other, not a crash."""
+    try:
+        yield
+    except RecursionError:
+        raise TranslationError("the rule is too deeply nested or too wide to translate",
+                               Location(rule_id=rule_id)) from None
 
 
 def query_demand(pipeline: ast.Pipeline) -> set[str] | None:
