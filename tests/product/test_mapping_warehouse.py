@@ -16,7 +16,7 @@ from sqldetect.mapping import load_mapping, parse_mapping
 from sqldetect.rules import Rule
 from sqldetect.schema import FieldKind
 
-from .conftest import ROOT, create_nested_ecs_table, load_native
+from .tables import ROOT, create_nested_ecs_table, load_native
 
 SAME_HITS = [
     "EventCode=4688 | table _time host CommandLine NewProcessName",

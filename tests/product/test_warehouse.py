@@ -15,7 +15,7 @@ from sqldetect.engine import Engine
 from sqldetect.rules import Rule
 from sqldetect.warehouse import install_views, save_hits, view_name
 
-from .conftest import ROOT, create_flat_ecs_table, load_native
+from .tables import ROOT, create_flat_ecs_table, load_native
 
 SEED_VIEW = "detect_1117_1196"
 
