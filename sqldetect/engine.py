@@ -28,9 +28,18 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlglot import exp
 
 from sqldetect.compile import CompiledQuery, CompileOptions, compile_pipeline
-from sqldetect.errors import EventInputError, Location, QueryError, SqlDetectError, UnsupportedError
+from sqldetect.compile.sql import ident
+from sqldetect.errors import (
+    EventInputError,
+    Location,
+    QueryError,
+    SqlDetectError,
+    UnsupportedError,
+    first_line,
+)
 from sqldetect.macros import MacroLibrary
 from sqldetect.mapping import FieldMapping, ResolvedMapping
 from sqldetect.results import QueryResult, normalize_row
@@ -189,8 +198,8 @@ class Engine:
     def count(self) -> int:
         if not self._table_exists():
             return 0
-        quoted = '"' + self.table.replace('"', '""') + '"'
-        return int(self.con.execute(f"SELECT count(*) FROM {quoted}").fetchall()[0][0])
+        query = exp.select(exp.Count(this=exp.Star())).from_(exp.Table(this=ident(self.table)))
+        return int(self.con.execute(query.sql(dialect="duckdb")).fetchall()[0][0])
 
     def _table_exists(self) -> bool:
         return bool(self.con.execute(
@@ -228,7 +237,7 @@ class Engine:
         try:
             cursor = self.con.execute(sql)
         except duckdb.Error as exc:
-            raise QueryError(f"the translated SQL failed: {_first_line(exc)}", Location(rule_id=rule_id)) from exc
+            raise QueryError(f"the translated SQL failed: {first_line(exc)}", Location(rule_id=rule_id)) from exc
         names = compiled.output_fields
         rows = [normalize_row(names, values) for values in cursor.fetchall()]
         return QueryResult(names, rows, sql, time.perf_counter() - started)
@@ -290,11 +299,6 @@ class Engine:
 def _setting(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     value = con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0]
     return str(value).lower() in ("true", "1")
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def refusal_reason(error: SqlDetectError) -> str:

@@ -159,3 +159,10 @@ class FieldMappingError(SqlDetectError):
 class QueryError(SqlDetectError):
     """The translated SQL failed when DuckDB ran it (a translator gap or a resource limit, e.g. a regex too
     large to compile); the message is DuckDB's first line, the location names the rule."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a foreign exception's message (DuckDB's carry SQL excerpts and hints after it), for
+    wrapping it in one of ours."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

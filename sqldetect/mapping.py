@@ -44,7 +44,7 @@ from sqlglot import exp
 
 from sqldetect.compile.derived import DerivedField, DerivedFieldError
 from sqldetect.compile.sql import alias, anon, case, cast, col, epoch, from_epoch, ident, lit, try_cast
-from sqldetect.errors import FieldMappingError, Location
+from sqldetect.errors import FieldMappingError, Location, first_line
 from sqldetect.schema import Field, FieldKind, Schema
 
 __all__ = ["FieldMapping", "MappedField", "ResolvedMapping", "load_mapping", "parse_mapping", "shipped_mappings"]
@@ -170,8 +170,8 @@ class FieldMapping:
             sql_type = _describe(con, table, value)
         except duckdb.Error as err:
             if entry.form == "sql":
-                raise self.error(entry, f"the SQL does not fit table '{table}': {_first_line(err)}") from None
-            result.absent.setdefault(entry.name, f"{entry.source}: {_first_line(err)}")
+                raise self.error(entry, f"the SQL does not fit table '{table}': {first_line(err)}") from None
+            result.absent.setdefault(entry.name, f"{entry.source}: {first_line(err)}")
             return
         converted, kind = self._conform(entry, value, sql_type)
         result.kinds[entry.name] = kind
@@ -259,10 +259,6 @@ def _describe(con: duckdb.DuckDBPyConnection, table: str, value: exp.Expression)
     query = exp.select(alias(value.copy(), "v")).from_(exp.Table(this=ident(table)))
     rows = con.execute("DESCRIBE " + query.sql(dialect="duckdb")).fetchall()
     return str(rows[0][1])
-
-
-def _first_line(err: Exception) -> str:
-    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
 _INTEGERS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "DOUBLE", "FLOAT", "REAL")

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from sqldetect.errors import Location, QueryError, RuleError, SqlDetectError
+from sqldetect.compile.sql import ident
+from sqldetect.errors import Location, QueryError, RuleError, SqlDetectError, first_line
 
 if TYPE_CHECKING:
     from sqldetect.engine import Engine, RunReport
@@ -33,10 +34,6 @@ def view_name(rule_id: str) -> str:
     return f"detect_{slug or 'rule'}"
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 class ViewNameClash(RuleError):
     """Two rules whose ids differ only in punctuation or case would share one view name."""
 
@@ -46,10 +43,9 @@ def install_view(con: duckdb.DuckDBPyConnection, rule_id: str, sql: str) -> str:
     the table is a ``QueryError`` here rather than when someone queries the view."""
     name = view_name(rule_id)
     try:
-        con.execute(f"CREATE OR REPLACE VIEW {quote_ident(name)} AS {sql}")
+        con.execute(f"CREATE OR REPLACE VIEW {ident(name).sql(dialect='duckdb')} AS {sql}")
     except duckdb.Error as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise QueryError(f"cannot create view {name}: {message}", Location(rule_id=rule_id)) from exc
+        raise QueryError(f"cannot create view {name}: {first_line(exc)}", Location(rule_id=rule_id)) from exc
     return name
 
 

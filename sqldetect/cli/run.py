@@ -199,21 +199,9 @@ def _stderr_console():
 
 
 def render_output(report, fmt: str, adhoc: bool) -> None:
-    from sqldetect import report as render
+    from sqldetect.report import render
 
-    if adhoc and fmt in ("jsonl", "json"):
-        # ad-hoc SPL: print the rows themselves, like Splunk's results
-        import json
-
-        rows = report.outcomes[0].rows if report.outcomes else []
-        if fmt == "jsonl":
-            click.echo("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows), nl=False)
-        else:
-            click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
-        return
-    text = {"table": render.render_tables, "jsonl": render.render_jsonl, "json": render.render_json,
-            "csv": render.render_csv}[fmt](report)
-    click.echo(text, nl=False)
+    click.echo(render(report, fmt, rows_only=adhoc), nl=False)
 
 
 def select_rules(rules, rule_ids: tuple[str, ...], techniques: tuple[str, ...]):

@@ -161,6 +161,12 @@ def test_an_explicit_entry_wins_over_the_wildcard() -> None:
     assert engine.run_spl("* | table CommandLine").rows == [{"CommandLine": "ecs"}]
 
 
+def test_a_mapped_field_replaces_a_column_of_the_same_name() -> None:
+    engine = _engine_over("SELECT 'short' AS host, 'ws1.corp.example' AS fqdn", {"host": "fqdn"})
+    assert engine.run_spl("host=ws1* | table host fqdn").rows == [{"host": "ws1.corp.example",
+                                                                   "fqdn": "ws1.corp.example"}]
+
+
 def test_sql_expression_entries_compute_fields() -> None:
     engine = _engine_over("SELECT 'Security' AS channel, 'WS1' AS host_upper",
                           {"source": {"sql": "'WinEventLog:' || channel"}, "host": {"sql": "lower(host_upper)"}})

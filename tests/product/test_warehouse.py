@@ -116,6 +116,10 @@ def test_save_hits_keys_a_hit_by_rule_and_row(tmp_path: Path) -> None:
     assert save_hits(engine.con, report) == 0
     (count,), = engine.con.execute("SELECT count(*) FROM detections WHERE event_time IS NULL").fetchall()
     assert count == 2  # a stats row has no _time
+    hosts = engine.run([Rule(id="r3", title="t", logic="EventCode=4625 OR EventCode=4624 | stats values(host) as host")])
+    assert save_hits(engine.con, hosts) == 1
+    assert engine.con.execute("SELECT host FROM detections WHERE rule_id = 'r3'").fetchall() == [
+        ("SRV01.corp.example\nWS01.corp.example\nWS02.corp.example",)]
 
 
 def test_save_needs_a_database() -> None:
