@@ -183,10 +183,8 @@ class Engine:
     def resolved_mapping(self) -> ResolvedMapping | None:
         """The field mapping checked against the event table (None without a mapping or before the table
         exists); ``.absent`` says which mapped fields the table lacks."""
-        if self.field_mapping is None or not self._table_exists():
-            return None
-        if self._resolved is None:
-            self._resolved = self.field_mapping.resolve(self.con, self.table)
+        if self._resolved is None and self.field_mapping is not None and self._table_exists():
+            self._resolved = self.field_mapping.resolve(self.con, self.table)  # once: every rule reuses it
         return self._resolved
 
     @property

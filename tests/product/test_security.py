@@ -219,7 +219,9 @@ def test_after_the_first_rule_the_connection_is_locked_down(engine: Engine, tmp_
                       f"ATTACH '{tmp_path / 'other.duckdb'}' AS other",
                       "SET enable_external_access = true",
                       "SET lock_configuration = false",
-                      "INSTALL httpfs"):
+                      "INSTALL httpfs",
+                      "LOAD httpfs",
+                      "SELECT * FROM glob('/etc/*')"):
         with pytest.raises(duckdb.Error):
             con.execute(statement)
     assert not (tmp_path / "out.csv").exists()
