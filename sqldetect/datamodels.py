@@ -560,9 +560,8 @@ class DatasetCompiler:
             assert root.columns is not None
             relation = Relation(fields={n: FieldInfo(n, Kind.of_field(k), n) for n, k in root.columns.items()})
             source = root.table
-        else:
-            relation = self.ctx.compiler.base_relation()
-            source = self.ctx.compiler.options.table
+        else:  # the events, with the warehouse mapping's and calculated fields when there are any
+            source, relation = self.ctx.compiler.event_source()
         levels: list[CompiledLevel] = []
         for index, dataset in enumerate(chain):
             keep = None if self.all_fields else _kept_fields(chain, index)
@@ -813,12 +812,15 @@ def emit_dataset(ctx: StageContext, dataset: Dataset, span: Any = None, *, all_f
     ``cte_name`` and commented with the data set's path) unless the query already has them; return the last.
 
     Compiled data sets are cached on the ``DataModels`` (the SQL depends only on the data set, the event schema,
-    the table and "now"); the cached trees are shared, so nothing may modify a stage's SELECT once built."""
+    the table, "now" and the derived fields); the cached trees are shared, so nothing may modify a stage's SELECT once built."""
     from sqldetect.compile.planner import CompiledStage
 
     options = ctx.compiler.options
-    key = (dataset.path, all_fields, _schema_key(ctx.compiler.schema), options.table, options.now)
+    key = (dataset.path, all_fields, _schema_key(ctx.compiler.schema), options.table, options.now,
+           tuple(ctx.compiler.derived_fields()))
     cache = datamodels_of(ctx).compiled
+    if dataset.chain()[0].table is None:
+        ctx.compiler.event_source()  # the cached levels read s0_source when there is one: place it first
     levels = cache.get(key)
     if levels is None:
         levels = DatasetCompiler(ctx, dataset, all_fields=all_fields, span=span).compile()

@@ -10,25 +10,38 @@ This is the Python API behind ``sqldetect run`` and the one a notebook uses::
         print(outcome.rule.id, len(outcome.rows))
 
 Rules are untrusted input: before the first rule runs, the engine switches DuckDB's external access off
-(``enable_external_access=false``) and allows only the lookup files the translation needs, then locks the
-configuration, so a rule can neither read other files nor turn access back on. Rule text only ever reaches SQL
-as escaped literals or quoted identifiers (see ``sqldetect.compile.sql``).
+(``enable_external_access=false``) and allows only the lookup directories, then locks the configuration, so a
+rule can neither read other files nor turn access back on. Rule text only ever reaches SQL as escaped literals or
+quoted identifiers (see ``sqldetect.compile.sql``).
+
+A warehouse table with other column names is read through a field mapping (``field_mapping=``, see
+``sqldetect.mapping``): resolved against the table once, it adds the rules' field names in an ``s0_source`` CTE.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from sqlglot import exp
 
 from sqldetect.compile import CompiledQuery, CompileOptions, compile_pipeline
-from sqldetect.errors import EventInputError, Location, SqlDetectError, UnsupportedError
+from sqldetect.compile.sql import ident
+from sqldetect.errors import (
+    EventInputError,
+    Location,
+    QueryError,
+    SqlDetectError,
+    UnsupportedError,
+    first_line,
+)
 from sqldetect.macros import MacroLibrary
+from sqldetect.mapping import FieldMapping, ResolvedMapping
 from sqldetect.results import QueryResult, normalize_row
 from sqldetect.rules import Rule
 from sqldetect.schema import Schema
@@ -82,7 +95,9 @@ class Engine:
 
     ``db``: a DuckDB file (None: in memory) or an open connection. ``table``: the event table. ``macros``: extra
     macro files on top of the shipped defaults. ``lookups`` / ``datamodels``: resolvers handed to the
-    translator. ``now``: a fixed "now" for relative times (reproducible runs).
+    translator. ``field_mapping``: a ``sqldetect.mapping.FieldMapping``, a mapping file or shipped mapping name
+    (``"winlogbeat"``), or a ``{field: column-or-sql}`` dict. ``now``: a fixed "now" for relative times
+    (reproducible runs). ``schema``: translate against these fields instead of the table's (``--schema``).
     """
 
     def __init__(
@@ -93,11 +108,14 @@ class Engine:
         macros: Iterable[str | os.PathLike[str]] = (),
         lookups: Any = None,
         datamodels: Any = None,
-        field_mapping: dict[str, str] | None = None,
+        field_mapping: FieldMapping | Mapping[str, str] | str | os.PathLike[str] | None = None,
         derived_fields: list[Any] | None = None,
         now: Any = None,
         read_only: bool = False,
+        schema: Schema | None = None,
     ) -> None:
+        #: whether the engine opened ``con`` (and so closes it): a caller's connection stays the caller's
+        self._owns_connection = not isinstance(db, duckdb.DuckDBPyConnection)
         if isinstance(db, duckdb.DuckDBPyConnection):
             self.con = db
         elif db is None:
@@ -113,12 +131,25 @@ class Engine:
             self.macros.load(path)
         self.lookups = lookups
         self.datamodels = datamodels
-        self.field_mapping = field_mapping
+        self.field_mapping = FieldMapping.coerce(field_mapping) if field_mapping is not None else None
+        self._resolved: ResolvedMapping | None = None
         #: calculated fields (``sqldetect.compile.derived.DerivedField``) added to every rule's event source
         self.derived_fields = list(derived_fields or [])
         self.now = now
         self._locked = False
-        self._schema: Schema | None = None
+        self._fixed_schema = schema
+        self._schema: Schema | None = schema
+
+    def close(self) -> None:
+        """Close the database connection the engine opened (a connection passed in is left open)."""
+        if self._owns_connection:
+            self.con.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------------------------------------ events
     def load(self, paths: Sequence[str | os.PathLike[str]] | str, **options: Any):
@@ -128,16 +159,14 @@ class Engine:
         from sqldetect.events.store import EventStore
 
         report = EventStore(self.con, table=self.table).load(paths, **options)
-        self._schema = None
+        self._schema = self._fixed_schema
+        self._resolved = None
         return report
 
     def schema(self) -> Schema:
         """The event table's fields; when the table does not exist yet, the Windows event schema."""
         if self._schema is None:
-            exists = self.con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [self.table]
-            ).fetchall()[0][0]
-            if exists:
+            if self._table_exists():
                 self._schema = Schema.from_duckdb(self.con, self.table)
             else:
                 from sqldetect.compile import default_schema
@@ -145,19 +174,45 @@ class Engine:
                 self._schema = default_schema()
         return self._schema
 
+    def fields(self) -> Schema:
+        """The fields a rule sees: the table's, plus (or replaced by) the mapped ones with their kinds."""
+        if self.field_mapping is None:
+            return self.schema()
+        return self.field_mapping.schema(self.schema(), self.resolved_mapping())
+
+    def resolved_mapping(self) -> ResolvedMapping | None:
+        """The field mapping checked against the event table (None without a mapping or before the table
+        exists); ``.absent`` says which mapped fields the table lacks."""
+        if self._resolved is None and self.field_mapping is not None and self._table_exists():
+            self._resolved = self.field_mapping.resolve(self.con, self.table)  # once: every rule reuses it
+        return self._resolved
+
+    @property
+    def warnings(self) -> list[str]:
+        """Things a user should know that are not errors: mapped fields the table does not have."""
+        resolved = self.resolved_mapping()
+        return resolved.warnings(self.field_mapping.origin) if resolved and self.field_mapping else []
+
     def count(self) -> int:
-        exists = self.con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [self.table]
-        ).fetchall()[0][0]
-        if not exists:
+        if not self._table_exists():
             return 0
-        quoted = '"' + self.table.replace('"', '""') + '"'
-        return int(self.con.execute(f"SELECT count(*) FROM {quoted}").fetchall()[0][0])
+        query = exp.select(exp.Count(this=exp.Star())).from_(exp.Table(this=ident(self.table)))
+        return int(self.con.execute(query.sql(dialect="duckdb")).fetchall()[0][0])
+
+    def _table_exists(self) -> bool:
+        return bool(self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [self.table]
+        ).fetchall()[0][0])
 
     # ------------------------------------------------------------------------------------------------ rules
     def options(self, rule_id: str | None = None) -> CompileOptions:
+        """Translation options: the mapping (resolved against the table when it exists, else as written) goes
+        first among the derived fields, so calculated fields may read mapped ones."""
+        resolved = self.resolved_mapping()
+        mapped = resolved.fields if resolved is not None else []
+        unresolved = self.field_mapping if resolved is None else None
         return CompileOptions(table=self.table, now=self.now, lookups=self.lookups, datamodels=self.datamodels,
-                              field_mapping=self.field_mapping, derived_fields=list(self.derived_fields),
+                              field_mapping=unresolved, derived_fields=[*mapped, *self.derived_fields],
                               rule_id=rule_id)
 
     def compile_spl(self, spl: str, rule_id: str | None = None) -> CompiledQuery:
@@ -171,12 +226,16 @@ class Engine:
     def compile_rule(self, rule: Rule) -> CompiledQuery:
         return self.compile_spl(rule.logic, rule_id=rule.id)
 
-    def execute(self, compiled: CompiledQuery) -> QueryResult:
-        """Run a compiled query (with file access locked down) and return SPL-shaped rows."""
+    def execute(self, compiled: CompiledQuery, rule_id: str | None = None) -> QueryResult:
+        """Run a compiled query (with file access locked down) and return SPL-shaped rows; a DuckDB failure is
+        a ``QueryError``."""
         self.lock()
         sql = compiled.sql()
         started = time.perf_counter()
-        cursor = self.con.execute(sql)
+        try:
+            cursor = self.con.execute(sql)
+        except duckdb.Error as exc:
+            raise QueryError(f"the translated SQL failed: {first_line(exc)}", Location(rule_id=rule_id)) from exc
         names = compiled.output_fields
         rows = [normalize_row(names, values) for values in cursor.fetchall()]
         return QueryResult(names, rows, sql, time.perf_counter() - started)
@@ -188,12 +247,12 @@ class Engine:
         started = time.perf_counter()
         try:
             compiled = self.compile_rule(rule)
+            compiled.sql()  # printing can fail too (a rule too wide for the printer): that is a refusal
         except SqlDetectError as err:
             return RuleOutcome(rule, "refused", error=err, elapsed=time.perf_counter() - started)
         try:
-            result = self.execute(compiled)
-        except duckdb.Error as exc:
-            err = SqlDetectError(f"the translated SQL failed: {str(exc).splitlines()[0]}", Location(rule_id=rule.id))
+            result = self.execute(compiled, rule.id)
+        except QueryError as err:
             return RuleOutcome(rule, "error", compiled.output_fields, sql=compiled.sql(), error=err,
                                elapsed=time.perf_counter() - started)
         return RuleOutcome(rule, "ok", result.fields, result.rows, result.sql, elapsed=time.perf_counter() - started)
@@ -212,8 +271,17 @@ class Engine:
     # ------------------------------------------------------------------------------------------------ safety
     def lock(self) -> None:
         """Disable file and network access except reading the lookup directories, and freeze the
-        configuration, so nothing a rule makes the SQL do can touch other files or turn access back on."""
+        configuration, so nothing a rule makes the SQL do can touch other files or turn access back on.
+
+        A connection another engine (or the caller) locked already is accepted only if external access is off
+        there too; its allowed directories are whatever that lock chose."""
         if self._locked:
+            return
+        if _setting(self.con, "lock_configuration"):
+            if _setting(self.con, "enable_external_access"):
+                raise SqlDetectError("the DuckDB connection's configuration is locked with external access on; "
+                                     "sqldetect cannot lock it down before running rules")
+            self._locked = True
             return
         allowed = [str(d) + "/" for d in self._lookup_directories()]
         if allowed:
@@ -224,6 +292,11 @@ class Engine:
 
     def _lookup_directories(self) -> list[Path]:
         return [Path(d).resolve() for d in getattr(self.lookups, "directories", [])]
+
+
+def _setting(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    value = con.execute("SELECT current_setting(?)", [name]).fetchall()[0][0]
+    return str(value).lower() in ("true", "1")
 
 
 def refusal_reason(error: SqlDetectError) -> str:

@@ -148,3 +148,21 @@ class LookupError_(SqlDetectError):
 class DataModelError(SqlDetectError):
     """A data model definition (``sqldetect/data/datamodels/*.yaml`` or a user's file) is invalid: bad YAML, an
     unknown key, or a constraint/field expression that does not parse. The message names file, data set, field."""
+
+
+class FieldMappingError(SqlDetectError):
+    """A field-mapping file (``sqldetect.mapping``) is invalid, or one of its entries does not fit the table it
+    is applied to: bad YAML, an unknown key or kind, a SQL expression that does not parse or bind. The message
+    names the file and the field (and the line when known)."""
+
+
+class QueryError(SqlDetectError):
+    """The translated SQL failed when DuckDB ran it (a translator gap or a resource limit, e.g. a regex too
+    large to compile); the message is DuckDB's first line, the location names the rule."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of a foreign exception's message (DuckDB's carry SQL excerpts and hints after it), for
+    wrapping it in one of ours."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

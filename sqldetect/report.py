@@ -15,6 +15,23 @@ from typing import Any
 from sqldetect.engine import RuleOutcome, RunReport, refusal_reason
 
 
+def render(report: RunReport, fmt: str, *, rows_only: bool = False) -> str:
+    """The hits in ``fmt`` (``table``, ``jsonl``, ``json``, ``csv``). ``rows_only`` (ad-hoc SPL): JSON formats
+    print the result rows themselves, like Splunk's results, without the rule around them."""
+    if rows_only and fmt in ("jsonl", "json"):
+        rows = [row for outcome in report.ran for row in outcome.rows]
+        return _jsonl(rows) if fmt == "jsonl" else _json(rows)
+    return {"table": render_tables, "jsonl": render_jsonl, "json": render_json, "csv": render_csv}[fmt](report)
+
+
+def _jsonl(items: list[Any]) -> str:
+    return "".join(json.dumps(item, ensure_ascii=False, default=str) + "\n" for item in items)
+
+
+def _json(items: list[Any]) -> str:
+    return json.dumps(items, ensure_ascii=False, indent=2, default=str) + "\n"
+
+
 def hit_records(report: RunReport) -> Iterator[dict[str, Any]]:
     """One dict per hit: rule_id, title, technique_ids, row."""
     for outcome in report.outcomes:
@@ -30,11 +47,11 @@ def hit_records(report: RunReport) -> Iterator[dict[str, Any]]:
 
 
 def render_jsonl(report: RunReport) -> str:
-    return "".join(json.dumps(h, ensure_ascii=False, default=str) + "\n" for h in hit_records(report))
+    return _jsonl(list(hit_records(report)))
 
 
 def render_json(report: RunReport) -> str:
-    return json.dumps(list(hit_records(report)), ensure_ascii=False, indent=2, default=str) + "\n"
+    return _json(list(hit_records(report)))
 
 
 def render_csv(report: RunReport) -> str:

@@ -22,7 +22,13 @@ from sqldetect.errors import SqlDetectError
 @click.option("--sql", "show_sql", is_flag=True, help="Print the SQL of DATASET over the events table.")
 def datamodels_command(dataset: str | None, files: tuple[Path, ...], show_sql: bool) -> None:
     """List the data models and their data sets, or show DATASET (Model.Dataset, e.g. Endpoint.Processes):
-    the events that feed it and the expression of each field, or with --sql the SQL that computes it."""
+    the events that feed it and the expression of each field, or with --sql the SQL that computes it.
+
+    \b
+    Examples:
+      sqldetect datamodels
+      sqldetect datamodels Endpoint.Processes --sql
+    """
     try:
         models = load_datamodels(files)
         if dataset is None:

@@ -24,6 +24,10 @@ def evtx_write(source: Path, output: Path, strict: bool) -> None:
     SOURCE holds a list of event dicts, or {defaults: {...}, events: [...]}.
     The event dict is described in `python -c "import sqldetect.evtxwriter as m; help(m)"`.
     Bad events are reported one per line and skipped; the exit code is then 1.
+
+    \b
+    Example:
+      sqldetect evtx-write fixtures/src/security.yaml -o security.evtx
     """
 
     def report(error: InvalidEventError) -> None:

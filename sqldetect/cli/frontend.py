@@ -30,6 +30,11 @@ def parse_command(ctx: click.Context, rule_or_spl: str, macro_files: tuple[Path,
 
     RULE_OR_SPL is a rule file or directory (every rule in it is parsed, macros expanded) or, when no such
     path exists, a literal SPL string. JSON output is one object for a literal, a list for rule files.
+
+    \b
+    Examples:
+      sqldetect parse 'EventCode=4688 | stats count by host'
+      sqldetect parse rules/msiexec_install_msi_file.yml --format json
     """
     from sqldetect.spl.parser import parse
     from sqldetect.spl.printer import format_pipeline, pipeline_to_dict
@@ -96,6 +101,11 @@ def explain_command(
     """Show the rule card of every rule in RULE: techniques, stages, indicators and search terms.
 
     JSON output is a list of cards.
+
+    \b
+    Examples:
+      sqldetect explain rules/msiexec_install_msi_file.yml
+      sqldetect explain rules/ --corpus ../shared/corpus/escu --format json
     """
     from sqldetect.coverage import load_corpus_library
     from sqldetect.explain import CorpusIndex, build_card, card_to_dict, render_markdown, render_text
@@ -140,6 +150,10 @@ def coverage_command(
     """Expand and parse every detection of DIRECTORY/detections.jsonl (macros from DIRECTORY/macros.jsonl).
 
     The last line of the output is `parse P/N`.
+
+    \b
+    Example:
+      sqldetect coverage ../shared/corpus/escu
     """
     from sqldetect.coverage import load_corpus_library, run_coverage
 

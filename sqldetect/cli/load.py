@@ -43,6 +43,11 @@ def load(
 
     The load is one transaction: if it fails or is interrupted the database is unchanged. Events already in
     the table are not added again. Damaged records are skipped and reported per file.
+
+    \b
+    Examples:
+      sqldetect load fixtures/ --db events.duckdb --raw-format classic
+      zcat logs.ndjson.gz | sqldetect load - --db events.duckdb
     """
     try:
         with EventStore.open(db_path, table=table) as store:

@@ -9,7 +9,19 @@ from pathlib import Path
 import click
 
 from sqldetect.cli import main
-from sqldetect.cli.common import MACROS_OPTION, load_rule_paths, report_error
+from sqldetect.cli.common import (
+    DATAMODELS_OPTION,
+    LOOKUPS_OPTION,
+    MACROS_OPTION,
+    MAPPING_OPTION,
+    TABLE_OPTION,
+    build_engine,
+    check_mapping,
+    fail,
+    load_rule_paths,
+    report_error,
+)
+from sqldetect.compile.render import comment_text
 from sqldetect.errors import SqlDetectError
 from sqldetect.schema import Schema
 
@@ -17,24 +29,29 @@ SCHEMA_OPTION = click.option("--schema", "schema_file", type=click.Path(exists=T
                              help="A YAML/JSON file {field: string|number|time|multivalue} describing the table.")
 DB_OPTION = click.option("--db", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                          help="Read the event table's schema from this DuckDB file.")
-TABLE_OPTION = click.option("--table", default="events", show_default=True, help="The event table.")
-LOOKUPS_OPTION = click.option("--lookups", "lookup_dirs", multiple=True, type=click.Path(exists=True, path_type=Path),
-                              help="Lookup CSV directory or definitions file; repeatable.")
 
 
-def _engine(ctx: click.Context, db: Path | None, table: str, macro_files, lookup_dirs, schema_file, rules=()):
-    from sqldetect.cli.run import lookup_resolver
-    from sqldetect.engine import Engine
+def translation_options(command):
+    """The options of every command that translates rules without running them."""
+    for option in reversed((SCHEMA_OPTION, DB_OPTION, TABLE_OPTION, MAPPING_OPTION, DATAMODELS_OPTION,
+                            MACROS_OPTION, LOOKUPS_OPTION)):
+        command = option(command)
+    return command
 
-    try:
-        engine = Engine(db, table=table, macros=macro_files, lookups=lookup_resolver(tuple(lookup_dirs), list(rules)),
-                        read_only=db is not None)
-    except SqlDetectError as exc:
-        report_error(ctx, exc)
-        ctx.exit(1)
-    if schema_file is not None:
-        engine._schema = load_schema_file(schema_file)
+
+def _engine(ctx: click.Context, rules, *, schema_file: Path | None, db: Path | None, table: str, mapping,
+            datamodel_files, macro_files, lookup_paths, read_only: bool = True):
+    schema = load_schema_file(schema_file) if schema_file is not None else None
+    engine = build_engine(ctx, db=db, table=table, macro_files=macro_files, lookup_paths=lookup_paths,
+                          rule_paths=list(rules), mapping=mapping, datamodel_files=datamodel_files,
+                          read_only=read_only and db is not None, schema=schema)
+    check_mapping(ctx, engine)
     return engine
+
+
+def rule_banner(rule) -> str:
+    """``-- rule <id>: <title>`` on one line whatever the id and title hold (a newline would end the comment)."""
+    return comment_text(f"rule {rule.id}: {rule.title}")
 
 
 def load_schema_file(path: Path) -> Schema:
@@ -52,35 +69,31 @@ def load_schema_file(path: Path) -> Schema:
 @main.command("sql")
 @click.argument("rules", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--spl", help="Translate this SPL instead of rule files.")
-@SCHEMA_OPTION
-@DB_OPTION
-@TABLE_OPTION
-@MACROS_OPTION
-@LOOKUPS_OPTION
+@translation_options
 @click.option("--dialect", type=click.Choice(["duckdb"]), default="duckdb", show_default=True,
               help="SQL dialect to render (DuckDB today).")
 @click.pass_context
-def sql_command(ctx: click.Context, rules: tuple[Path, ...], spl: str | None, schema_file: Path | None,
-                db: Path | None, table: str, macro_files, lookup_dirs, dialect: str) -> None:
+def sql_command(ctx: click.Context, rules: tuple[Path, ...], spl: str | None, dialect: str, **options) -> None:
     """Print the SQL of each rule (or of --spl).
 
     \b
     Examples:
       sqldetect sql rules/msiexec_install_msi_file.yml
       sqldetect sql --spl 'EventCode=4688 | stats count by host'
-      sqldetect sql rules/ --db warehouse.duckdb --table events
+      sqldetect sql rules/ --db warehouse.duckdb --table winlogbeat --mapping winlogbeat
+
+    \b
+    Exit codes: 0 every rule translated, 1 usage or input error or a rule that does not translate.
     """
-    engine = _engine(ctx, db, table, macro_files, lookup_dirs, schema_file, rules)
-    failed = False
+    if spl is None and not rules:
+        raise click.UsageError("give rule files or --spl")
+    engine = _engine(ctx, rules, **options)
     if spl is not None:
         try:
             click.echo(engine.compile_spl(spl).sql(), nl=False)
         except SqlDetectError as exc:
-            report_error(ctx, exc)
-            ctx.exit(1)
+            fail(ctx, exc)
         return
-    if not rules:
-        raise click.UsageError("give rule files or --spl")
     loaded, failed = load_rule_paths(ctx, list(rules))
     for rule in loaded:
         try:
@@ -90,7 +103,7 @@ def sql_command(ctx: click.Context, rules: tuple[Path, ...], spl: str | None, sc
             failed = True
             continue
         if len(loaded) > 1:
-            click.echo(f"-- rule {rule.id}: {rule.title}")
+            click.echo(f"-- {rule_banner(rule)}")
         click.echo(text)
     if failed:
         ctx.exit(1)
@@ -106,21 +119,20 @@ def rule_sql_file(rule) -> str:
 @click.argument("rules", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Directory to write one .sql file per rule into.")
-@SCHEMA_OPTION
-@DB_OPTION
-@TABLE_OPTION
-@MACROS_OPTION
-@LOOKUPS_OPTION
+@translation_options
 @click.pass_context
-def compile_command(ctx: click.Context, rules: tuple[Path, ...], output: Path, schema_file: Path | None,
-                    db: Path | None, table: str, macro_files, lookup_dirs) -> None:
+def compile_command(ctx: click.Context, rules: tuple[Path, ...], output: Path, **options) -> None:
     """Write one readable .sql file per rule (named after the rule id) into a directory.
 
     \b
-    Example:
+    Examples:
       sqldetect compile rules/ -o sql/
+      sqldetect compile rules/ -o sql/ --db warehouse.duckdb --table winlogbeat --mapping winlogbeat
+
+    \b
+    Exit codes: 0 every rule written, 1 usage or input error or a rule that does not translate.
     """
-    engine = _engine(ctx, db, table, macro_files, lookup_dirs, schema_file, rules)
+    engine = _engine(ctx, rules, **options)
     loaded, failed = load_rule_paths(ctx, list(rules))
     output.mkdir(parents=True, exist_ok=True)
     written = 0
@@ -131,9 +143,9 @@ def compile_command(ctx: click.Context, rules: tuple[Path, ...], output: Path, s
             report_error(ctx, exc.with_location(file=rule.source_file))
             failed = True
             continue
-        header = f"-- sqldetect: rule {rule.id}: {rule.title}\n"
+        header = f"-- sqldetect: {rule_banner(rule)}\n"
         if rule.technique_ids:
-            header += f"-- ATT&CK: {', '.join(rule.technique_ids)}\n"
+            header += f"-- {comment_text('ATT&CK: ' + ', '.join(rule.technique_ids))}\n"
         (output / rule_sql_file(rule)).write_text(header + text, encoding="utf-8")
         written += 1
     click.echo(f"wrote {written} file(s) to {output}", err=True)
@@ -143,21 +155,20 @@ def compile_command(ctx: click.Context, rules: tuple[Path, ...], output: Path, s
 
 @main.command("validate")
 @click.argument("rules", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@SCHEMA_OPTION
-@DB_OPTION
-@TABLE_OPTION
-@MACROS_OPTION
-@LOOKUPS_OPTION
+@translation_options
 @click.pass_context
-def validate_command(ctx: click.Context, rules: tuple[Path, ...], schema_file: Path | None, db: Path | None,
-                     table: str, macro_files, lookup_dirs) -> None:
+def validate_command(ctx: click.Context, rules: tuple[Path, ...], **options) -> None:
     """Check rule files load and that every rule translates; exit 1 if any does not.
 
     \b
-    Example:
+    Examples:
       sqldetect validate rules/
+      sqldetect validate rules/ --db warehouse.duckdb --table winlogbeat --mapping winlogbeat
+
+    \b
+    Exit codes: 0 every rule loads and translates, 1 otherwise (or a usage or input error).
     """
-    engine = _engine(ctx, db, table, macro_files, lookup_dirs, schema_file, rules)
+    engine = _engine(ctx, rules, **options)
     loaded, failed = load_rule_paths(ctx, list(rules))
     good = 0
     for rule in loaded:
@@ -180,8 +191,12 @@ def list_command(ctx: click.Context, rules: tuple[Path, ...], fmt: str) -> None:
     """List rules: id, title, ATT&CK techniques.
 
     \b
-    Example:
+    Examples:
       sqldetect list rules/
+      sqldetect list rules/ --format json
+
+    \b
+    Exit codes: 0 every rule file loaded, 1 a file or rule was rejected (or a usage error).
     """
     loaded, failed = load_rule_paths(ctx, list(rules))
     if fmt == "json":
@@ -200,37 +215,40 @@ def list_command(ctx: click.Context, rules: tuple[Path, ...], fmt: str) -> None:
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The DuckDB warehouse file to create the views in.")
 @TABLE_OPTION
+@MAPPING_OPTION
+@DATAMODELS_OPTION
 @MACROS_OPTION
 @LOOKUPS_OPTION
 @click.pass_context
-def install_command(ctx: click.Context, rules: tuple[Path, ...], db: Path, table: str, macro_files,
-                    lookup_dirs) -> None:
+def install_command(ctx: click.Context, rules: tuple[Path, ...], db: Path, table: str, mapping: str | None,
+                    datamodel_files, macro_files, lookup_paths) -> None:
     """Create one view per rule (detect_<rule id>) in a DuckDB warehouse, so any SQL client can query
-    detections.
+    detections live.
 
     \b
-    Example:
-      sqldetect install rules/ --db warehouse.duckdb --table events
-    """
-    from sqldetect.cli.run import lookup_resolver
-    from sqldetect.engine import Engine
-    from sqldetect.warehouse import install_view
+    Examples:
+      sqldetect install rules/ --db warehouse.duckdb
+      sqldetect install rules/ --db warehouse.duckdb --table winlogbeat --mapping winlogbeat
+      duckdb warehouse.duckdb 'SELECT * FROM detect_1117_1196'
 
-    try:
-        engine = Engine(db, table=table, macros=macro_files, lookups=lookup_resolver(tuple(lookup_dirs), list(rules)))
-    except SqlDetectError as exc:
-        report_error(ctx, exc)
-        ctx.exit(1)
+    \b
+    Exit codes: 0 every rule installed, 1 usage or input error or a rule that does not translate.
+    """
+    from sqldetect.warehouse import ViewNameClash, install_views
+
+    engine = _engine(ctx, rules, schema_file=None, db=db, table=table, mapping=mapping,
+                     datamodel_files=datamodel_files, macro_files=macro_files, lookup_paths=lookup_paths,
+                     read_only=False)
     loaded, failed = load_rule_paths(ctx, list(rules))
     installed = 0
-    for rule in loaded:
-        try:
-            name = install_view(engine.con, rule.id, engine.compile_rule(rule).sql())
-        except SqlDetectError as exc:
-            report_error(ctx, exc.with_location(file=rule.source_file))
+    for rule, result in install_views(engine, loaded):
+        if isinstance(result, SqlDetectError):
+            if not isinstance(result, ViewNameClash):
+                result = result.with_location(file=rule.source_file)
+            report_error(ctx, result)
             failed = True
             continue
-        click.echo(f"{name}  {rule.title}")
+        click.echo(f"{result}  {rule.title}")
         installed += 1
     click.echo(f"installed {installed}/{len(loaded)} view(s) in {db}", err=True)
     if failed:

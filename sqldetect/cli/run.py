@@ -9,19 +9,35 @@ a DuckDB file (and loads any event paths given into it).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import click
 
 from sqldetect.cli import main
-from sqldetect.cli.common import MACROS_OPTION, debug_enabled, load_rule_paths, report_error
+from sqldetect.cli.common import (
+    DATAMODELS_OPTION,
+    LOOKUPS_OPTION,
+    MACROS_OPTION,
+    MAPPING_OPTION,
+    TABLE_OPTION,
+    build_engine,
+    check_mapping,
+    debug_enabled,
+    fail,
+    load_rule_paths,
+    report_error,
+)
 from sqldetect.errors import SqlDetectError
 
 EVENT_SUFFIXES = (".evtx", ".json", ".ndjson", ".jsonl", ".evtx.gz", ".json.gz", ".ndjson.gz", ".jsonl.gz")
 RULE_SUFFIXES = (".yml", ".yaml")
 
 EXIT_HITS = 3
+#: runs with fewer rules finish before a progress bar would be worth drawing
+PROGRESS_MIN_RULES = 20
 
 
 def is_event_path(path: str) -> bool:
@@ -62,17 +78,18 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--spl", help="Run this SPL instead of rule files (ad-hoc search).")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="A DuckDB file holding (or receiving) the events; default: an in-memory database.")
-@click.option("--table", default="events", show_default=True, help="The event table.")
+@TABLE_OPTION
+@MAPPING_OPTION
+@DATAMODELS_OPTION
 @MACROS_OPTION
-@click.option("--lookups", "lookup_dirs", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="A directory of lookup CSV files, or a lookup definitions file (.jsonl); repeatable.")
+@LOOKUPS_OPTION
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "json", "csv"]), default=None,
               help="Output format (default: table on a terminal, jsonl otherwise).")
 @click.option("--rule-id", "rule_ids", multiple=True, help="Only run the rule with this id; repeatable.")
 @click.option("--technique", "techniques", multiple=True,
               help="Only run rules tagged with this ATT&CK technique (T1059 also selects T1059.001); repeatable.")
 @click.option("--fail-on-hits", is_flag=True, help=f"Exit with code {EXIT_HITS} when any rule matched.")
-@click.option("--strict", is_flag=True, help="A rule that cannot be translated or run is an error (exit 1).")
+@click.option("--strict", is_flag=True, help="A rule that cannot be loaded, translated or run is an error (exit 1).")
 @click.option("--parser", type=click.Choice(["evtx", "python-evtx"]), default="evtx", show_default=True,
               help="EVTX parser for event files.")
 @click.option("--raw-format", type=click.Choice(["xml", "classic"]), default="xml", show_default=True,
@@ -81,15 +98,17 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--messages", "message_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Extra Windows message templates (YAML); repeatable.")
 @click.option("--now", "now_text", help="Fixed 'now' for relative times, ISO-8601 (default: the clock).")
-@click.option("--save", is_flag=True, help="Append the hits to the `detections` table of --db.")
+@click.option("--save", is_flag=True, help="Append the hits to the `detections` table of --db (a hit saved "
+              "before is not added again).")
 @click.option("--summary/--no-summary", default=True, show_default=True, help="Print the run summary (stderr "
               "for machine formats).")
 @click.pass_context
 def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, db: Path | None, table: str,
-                macro_files: tuple[Path, ...], lookup_dirs: tuple[Path, ...], fmt: str | None,
-                rule_ids: tuple[str, ...], techniques: tuple[str, ...], fail_on_hits: bool, strict: bool,
-                parser: str, raw_format: str, index_name: str, message_files: tuple[str, ...],
-                now_text: str | None, save: bool, summary: bool) -> None:
+                mapping: str | None, datamodel_files: tuple[Path, ...], macro_files: tuple[Path, ...],
+                lookup_paths: tuple[Path, ...], fmt: str | None, rule_ids: tuple[str, ...],
+                techniques: tuple[str, ...], fail_on_hits: bool, strict: bool, parser: str, raw_format: str,
+                index_name: str, message_files: tuple[str, ...], now_text: str | None, save: bool,
+                summary: bool) -> None:
     """Run detection rules over events and print the hits.
 
     \b
@@ -97,14 +116,13 @@ def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, db:
       sqldetect run rules/ fixtures/ --raw-format classic
       sqldetect run rules/ logs/*.evtx --format jsonl --fail-on-hits
       sqldetect run --spl 'EventCode=4688 | stats count by host' fixtures/security.evtx
-      sqldetect run rules/ --db warehouse.duckdb --table events --save
+      sqldetect run rules/ --db warehouse.duckdb --table winlogbeat --mapping winlogbeat --save
 
     \b
     Exit codes: 0 ran (with or without hits), 1 usage or input error
-    (or, with --strict, a rule that could not be translated or run),
+    (or, with --strict, a rule that could not be loaded, translated or run),
     3 hits found and --fail-on-hits given.
     """
-    from sqldetect.engine import Engine
     from sqldetect.rules import Rule
 
     rule_paths, event_paths = split_paths(paths)
@@ -116,17 +134,18 @@ def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, db:
         raise click.UsageError("--save needs --db")
     fmt = fmt or ("table" if sys.stdout.isatty() else "jsonl")
 
-    try:
-        engine = Engine(db, table=table, macros=macro_files, lookups=lookup_resolver(lookup_dirs, rule_paths),
-                        now=_parse_now(now_text))
-        if event_paths:
+    engine = build_engine(ctx, db=db, table=table, macro_files=macro_files, lookup_paths=lookup_paths,
+                          rule_paths=rule_paths, mapping=mapping, datamodel_files=datamodel_files,
+                          now=_parse_now(now_text))
+    if event_paths:
+        try:
             load_report = engine.load(event_paths, parser=parser, raw_format=raw_format, index=index_name,
                                       messages=message_files)
-            if load_report.skipped or summary:
-                click.echo(load_report.render(), err=True)
-    except SqlDetectError as exc:
-        report_error(ctx, exc)
-        ctx.exit(1)
+        except SqlDetectError as exc:
+            fail(ctx, exc)
+        if load_report.skipped or summary:
+            click.echo(load_report.render(), err=True)
+    check_mapping(ctx, engine)
 
     if spl is not None:
         rules = [Rule(id="adhoc", title="ad-hoc search", logic=spl)]
@@ -138,11 +157,13 @@ def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, db:
         if not rules:
             raise click.UsageError("no rule matches the selection")
 
-    report = engine.run(rules)
+    with progress_bar(len(rules), fmt) as advance:
+        report = engine.run(rules, progress=advance)
     if save:
         from sqldetect.warehouse import save_hits
 
-        save_hits(engine.con, report)
+        added = save_hits(engine.con, report)
+        click.echo(f"saved {added} new hit(s) to the detections table of {db}", err=True)
     render_output(report, fmt, spl is not None)
     if summary:
         from sqldetect.report import render_summary
@@ -157,22 +178,30 @@ def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, db:
         ctx.exit(EXIT_HITS)
 
 
-def render_output(report, fmt: str, adhoc: bool) -> None:
-    from sqldetect import report as render
-
-    if adhoc and fmt in ("jsonl", "json"):
-        # ad-hoc SPL: print the rows themselves, like Splunk's results
-        import json
-
-        rows = report.outcomes[0].rows if report.outcomes else []
-        if fmt == "jsonl":
-            click.echo("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows), nl=False)
-        else:
-            click.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+@contextmanager
+def progress_bar(total: int, fmt: str) -> Iterator[Callable[[], None] | None]:
+    """A rich progress bar on stderr while rules run, only when stderr is a terminal and the run is long enough
+    to want one (so pipes, files and CI logs get no control characters)."""
+    if total < PROGRESS_MIN_RULES or not sys.stderr.isatty():
+        yield None
         return
-    text = {"table": render.render_tables, "jsonl": render.render_jsonl, "json": render.render_json,
-            "csv": render.render_csv}[fmt](report)
-    click.echo(text, nl=False)
+    from rich.progress import Progress
+
+    with Progress(transient=True, console=_stderr_console()) as bar:
+        task = bar.add_task("running rules", total=total)
+        yield lambda: bar.advance(task)
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def render_output(report, fmt: str, adhoc: bool) -> None:
+    from sqldetect.report import render
+
+    click.echo(render(report, fmt, rows_only=adhoc), nl=False)
 
 
 def select_rules(rules, rule_ids: tuple[str, ...], techniques: tuple[str, ...]):
@@ -189,30 +218,3 @@ def select_rules(rules, rule_ids: tuple[str, ...], techniques: tuple[str, ...]):
                 continue
         out.append(rule)
     return out
-
-
-def lookup_resolver(paths: tuple[Path, ...] | list[Path], rule_paths: list[Path] = ()):
-    """A LookupResolver over the ``--lookups`` directories and definition files, plus a ``lookups/``
-    directory beside or inside each rules directory (where the rules library keeps its CSVs)."""
-    from sqldetect.compile.lookups import LookupResolver, load_definitions
-
-    directories: list[Path] = []
-    definitions = []
-    for path in paths:
-        if path.is_dir():
-            directories.append(path)
-            for candidate in (path / "lookups.jsonl", path.parent / "lookups.jsonl"):
-                if candidate.is_file():
-                    definitions.extend(load_definitions(candidate))
-                    break
-        else:
-            definitions.extend(load_definitions(path))
-            directories.append(path.parent)
-    for rule_path in rule_paths:
-        base = rule_path if rule_path.is_dir() else rule_path.parent
-        candidate = base / "lookups"
-        if candidate.is_dir() and candidate not in directories:
-            directories.append(candidate)
-    if not directories and not definitions:
-        return None
-    return LookupResolver(directories, definitions)

@@ -68,12 +68,15 @@ class DerivedField:
 
 
 _WORD = re.compile(r"[A-Za-z0-9_.:@{}\-]+")
+#: fields commands read without naming them: the row order and time filters (``_time``, ``_serial``), bare
+#: terms, ``regex``/``rex``/``xmlkv`` defaults (``_raw``), and the index-time fields tstats groups by
+IMPLICIT_FIELDS = frozenset({"_time", "_serial", "_raw", "host", "source", "sourcetype", "index"})
 
 
 def referenced(fields: list[DerivedField], spl: str, demanded: set[str] | None) -> list[DerivedField]:
-    """The derived fields a rule may read: those named in its SPL text (over-approximated by word match)
-    plus, when ``demanded`` is None (a wildcard may reach any field), all of them."""
+    """The derived fields a rule may read: those named in its SPL text (over-approximated by word match), the
+    implicit ones, plus, when ``demanded`` is None (a wildcard may reach any field), all of them."""
     if demanded is None:
         return list(fields)
     words = set(_WORD.findall(spl))
-    return [f for f in fields if f.name in words or f.name in demanded]
+    return [f for f in fields if f.name in words or f.name in demanded or f.name in IMPLICIT_FIELDS]

@@ -8,6 +8,8 @@ command (head, dedup, streamstats, the final output...) depends on it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -16,7 +18,7 @@ from sqldetect.compile.context import CompileOptions, StageContext
 from sqldetect.compile.registry import lookup
 from sqldetect.compile.relation import Relation
 from sqldetect.compile.sql import alias, col
-from sqldetect.errors import Location, SqlDetectError, UnsupportedError
+from sqldetect.errors import Location, SqlDetectError, TranslationError, UnsupportedError
 from sqldetect.schema import Schema
 from sqldetect.spl import ast
 
@@ -41,6 +43,7 @@ class CompiledQuery:
     notes: list[str] = field(default_factory=list)
     #: files the SQL reads (lookup CSVs): a locked-down runner allows exactly these paths
     files: list[str] = field(default_factory=list)
+    _rendered: dict[bool, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def output_fields(self) -> list[str]:
@@ -49,7 +52,10 @@ class CompiledQuery:
     def sql(self, pretty: bool = True) -> str:
         from sqldetect.compile.render import render
 
-        return render(self, pretty=pretty)
+        if pretty not in self._rendered:  # printing a big query costs as much as translating it: once
+            with _depth_guard(None):
+                self._rendered[pretty] = render(self, pretty=pretty)
+        return self._rendered[pretty]
 
 
 class Compiler:
@@ -63,12 +69,19 @@ class Compiler:
         self.notes: list[str] = []
         self.files: list[str] = []
         self._source: tuple[str, Relation] | None = None
+        #: the fields the whole query may read by name (None: any field), for choosing derived fields
+        self._demand: set[str] | None = None
 
     # ------------------------------------------------------------------------------------------------
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
+        with _depth_guard(self.options.rule_id):
+            return self._compile(pipeline)
+
+    def _compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
         self.source = pipeline.source
         self.stages = []
         self._source = None
+        self._demand = query_demand(pipeline)
         last_name, relation = self._compile_chain(pipeline, prefix="s")
         final = self._final_select(last_name, relation)
         return CompiledQuery(list(self.stages), final, relation, list(self.notes), list(self.files))
@@ -107,24 +120,35 @@ class Compiler:
         return Relation.from_schema(self.schema)
 
     def derived_fields(self) -> list:  # list[DerivedField]
+        """Mappings first (``field_mapping``: a ``{field: column-or-sql}`` dict or a ``sqldetect.mapping``
+        ``FieldMapping``), then ``derived_fields`` (resolved mappings, calculated fields), which may read them."""
         from sqldetect.compile.derived import DerivedField
 
-        mapped = [DerivedField(name, sql=sql) for name, sql in (self.options.field_mapping or {}).items()]
+        mapping = self.options.field_mapping
+        if mapping is None:
+            mapped = []
+        elif hasattr(mapping, "derived_fields"):
+            mapped = mapping.derived_fields()
+        else:
+            mapped = [DerivedField(name, sql=sql) for name, sql in mapping.items()]
         return mapped + list(self.options.derived_fields)
 
-    def _event_source(self, pipeline: ast.Pipeline) -> tuple[str, Relation]:
-        """The event table, or the ``s0_source`` CTE that adds the derived fields this rule may read
-        (``sqldetect.compile.derived``); built once per query and shared by subsearches."""
-        if self._source is not None:
-            return self._source[0], self._source[1].copy()
+    def event_source(self) -> tuple[str, Relation]:
+        """What a search over the events reads: the event table, or the ``s0_source`` CTE that adds the derived
+        fields this query may read (``sqldetect.compile.derived``). Built once per query (subsearches and data
+        model data sets share it), with every derived field any part of the query can reach."""
+        if self._source is None:
+            self._source = self._build_event_source()
+        return self._source[0], self._source[1].copy()
+
+    def _build_event_source(self) -> tuple[str, Relation]:
         table, relation = self.options.table, self.base_relation()
         fields = self.derived_fields()
         if not fields:
             return table, relation
-        from sqldetect.compile.demand import fields_used_later
         from sqldetect.compile.derived import referenced
 
-        needed = referenced(fields, self.source, fields_used_later(pipeline.commands))
+        needed = referenced(fields, self.source, self._demand)
         if not needed:
             return table, relation
         from sqldetect.compile.source import source_stage
@@ -133,8 +157,7 @@ class Compiler:
         select, relation = source_stage(self, needed, relation, table)
         self.stages.append(CompiledStage(name, "derived fields: " + ", ".join(f.name for f in needed), select,
                                          relation))
-        self._source = (name, relation)
-        return name, relation.copy()
+        return name, relation
 
     # ------------------------------------------------------------------------------------------------
     def _compile_chain(self, pipeline: ast.Pipeline, prefix: str, source: str | None = None,
@@ -165,7 +188,7 @@ class Compiler:
             relation = Relation()
             source_name = None
         else:
-            source_name, relation = self._event_source(pipeline)
+            source_name, relation = self.event_source()
         assert relation is not None
         for i, (cmd, spec) in enumerate(zip(commands, specs, strict=True), start=1):
             name = f"{prefix}{i}_{_slug(spec.name)}"
@@ -255,6 +278,53 @@ def _order_needed(commands: list[ast.Command], specs: list) -> list[bool]:
         elif spec.resets_order:
             downstream = False
     return needed
+
+
+@contextmanager
+def _depth_guard(rule_id: str | None) -> Iterator[None]:
+    """A rule wide or deep enough to exhaust Python's stack while its SQL tree is built or printed (thousands of
+    mvappend() arguments...) is a translation error like any other, not a crash."""
+    try:
+        yield
+    except RecursionError:
+        raise TranslationError("the rule is too deeply nested or too wide to translate",
+                               Location(rule_id=rule_id)) from None
+
+
+def query_demand(pipeline: ast.Pipeline) -> set[str] | None:
+    """The field names a whole query may read (``demand.fields_used_later`` of the pipeline and of every
+    subsearch in it, united), or None when some part may read any field (a wildcard, an unbounded end, or a data
+    model, whose definitions name fields the rule does not)."""
+    from sqldetect.compile.demand import fields_used_later
+
+    names: set[str] = set()
+    for nested in _pipelines(pipeline):
+        if any((cmd.canonical or cmd.name) in ("tstats", "from", "datamodel") for cmd in nested.commands):
+            return None
+        used = fields_used_later(nested.commands)
+        if used is None:
+            return None
+        names |= used
+    return names
+
+
+def _pipelines(node: object) -> list[ast.Pipeline]:
+    """``node`` and every pipeline nested in it (subsearches, appendpipe), outermost first."""
+    import dataclasses
+
+    found: list[ast.Pipeline] = []
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, ast.Pipeline):
+            found.append(item)
+            stack.extend(reversed(item.commands))
+        elif isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif dataclasses.is_dataclass(item) and not isinstance(item, type):
+            stack.extend(getattr(item, f.name) for f in dataclasses.fields(item)
+                         if f.name not in ("span", "source", "name", "canonical", "args_text"))
+    return found
 
 
 def _slug(name: str) -> str:

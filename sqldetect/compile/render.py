@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from sqlglot import exp
+
 if TYPE_CHECKING:
     from sqldetect.compile.planner import CompiledQuery
 
@@ -22,12 +24,21 @@ def comment_text(spl: str) -> str:
     return re.sub(r"\s+", " ", _LINE_BREAKS.sub(" ", spl)).strip()
 
 
+def _indent(body: str, select: exp.Expression) -> str:
+    """Indent a CTE body by two spaces per line. Only line feeds are line breaks here (``str.splitlines`` would
+    also split at U+2028, form feeds... inside string literals, and indenting would change the literal); and a
+    quoted identifier holding a line feed (a field named so in the rule) leaves the body unindented, because
+    indenting would rename it."""
+    if any("\n" in ident.name for ident in select.find_all(exp.Identifier)):
+        return body
+    return "\n".join("  " + line for line in body.split("\n"))
+
+
 def render(query: CompiledQuery, *, pretty: bool = True, dialect: str = "duckdb") -> str:
     """The whole query: ``WITH s1_x AS (...), ... SELECT ... FROM last``."""
     ctes: list[str] = []
     for stage in query.stages:
-        body = stage.select.sql(dialect=dialect, pretty=pretty, identify=True)
-        body = "\n".join("  " + line for line in body.splitlines())
+        body = _indent(stage.select.sql(dialect=dialect, pretty=pretty, identify=True), stage.select)
         name = stage.name.replace('"', '""')
         ctes.append(f"-- {comment_text(stage.spl)}\n\"{name}\" AS (\n{body}\n)")
     final = query.final.sql(dialect=dialect, pretty=pretty, identify=True)

@@ -12,6 +12,7 @@ from sqldetect.compile.relation import Kind, Relation
 from sqldetect.compile.sql import col
 from sqldetect.compile.typed import Typed
 from sqldetect.errors import Span, SqlDetectError
+from sqldetect.schema import Field, Schema
 from sqldetect.spl import ast
 
 if TYPE_CHECKING:
@@ -49,7 +50,8 @@ def _sql_value(field: DerivedField, relation: Relation) -> Typed:
 def source_stage(compiler: Compiler, fields: list[DerivedField], relation: Relation,
                  table: str) -> tuple[exp.Select, Relation]:
     command = ast.Command(name="source", span=Span(0, 0))
-    ctx = StageContext(compiler, command, 0, "s0_source", relation, table, order_needed=True)
+    # the order is rebuilt below from the output's _time/_serial, so the stage never numbers rows itself
+    ctx = StageContext(compiler, command, 0, "s0_source", relation, table, order_needed=False)
     changes: list[tuple[str, Typed]] = []
     defined: dict[str, Typed] = {}  # later definitions may read earlier ones (a calculated field over a mapping)
     for field in fields:
@@ -67,4 +69,12 @@ def source_stage(compiler: Compiler, fields: list[DerivedField], relation: Relat
         changes.append((field.name, value))
         defined[field.name] = value
     result = ctx.with_changes(changes)
+    result.relation.order = Relation.from_schema(_order_fields(result.relation)).order
     return result.select, result.relation
+
+
+def _order_fields(relation: Relation) -> Schema:
+    """The events arrive newest first by ``_time`` (then ``_serial``) as the source defines them: a mapping that
+    supplies ``_time`` (``@timestamp``) gives a warehouse table the same row order as the project's own table."""
+    return Schema(Field(name, info.kind.to_field_kind(), info.column)
+                  for name in ("_time", "_serial") if (info := relation.get(name)) is not None)

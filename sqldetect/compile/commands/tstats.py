@@ -136,9 +136,9 @@ def _datamodel_relation(ctx: StageContext, cmd: ast.TstatsCommand) -> tuple[Rela
 
 
 def _index_time_relation(ctx: StageContext) -> tuple[Relation, exp.Expression]:
-    base = ctx.compiler.base_relation()
+    source, base = ctx.compiler.event_source()
     fields = {name: base.fields[name] for name in INDEX_TIME_FIELDS if name in base.fields}
-    return Relation(fields=fields, order=list(base.order)), exp.Table(this=ident(ctx.compiler.options.table))
+    return Relation(fields=fields, order=list(base.order)), exp.Table(this=ident(source))
 
 
 # ---------------------------------------------------------------------------------------------------- clauses
