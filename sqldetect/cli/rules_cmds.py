@@ -22,13 +22,14 @@ LOOKUPS_OPTION = click.option("--lookups", "lookup_dirs", multiple=True, type=cl
                               help="Lookup CSV directory or definitions file; repeatable.")
 
 
-def _engine(ctx: click.Context, db: Path | None, table: str, macro_files, lookup_dirs, schema_file, rules=()):
+def _engine(ctx: click.Context, db: Path | None, table: str, macro_files, lookup_dirs, schema_file, rules=(),
+            lookup_sql_base: Path | None = None):
     from sqldetect.cli.run import lookup_resolver
     from sqldetect.engine import Engine
 
     try:
-        engine = Engine(db, table=table, macros=macro_files, lookups=lookup_resolver(tuple(lookup_dirs), list(rules)),
-                        read_only=db is not None)
+        lookups = lookup_resolver(tuple(lookup_dirs), list(rules), sql_base=lookup_sql_base)
+        engine = Engine(db, table=table, macros=macro_files, lookups=lookups, read_only=db is not None)
     except SqlDetectError as exc:
         report_error(ctx, exc)
         ctx.exit(1)
@@ -116,11 +117,14 @@ def compile_command(ctx: click.Context, rules: tuple[Path, ...], output: Path, s
                     db: Path | None, table: str, macro_files, lookup_dirs) -> None:
     """Write one readable .sql file per rule (named after the rule id) into a directory.
 
+    Lookup files under the current directory are read by a path relative to it (rules/lookups/x.csv), so the
+    files are the same in every checkout; run them from that directory.
+
     \b
     Example:
       sqldetect compile rules/ -o sql/
     """
-    engine = _engine(ctx, db, table, macro_files, lookup_dirs, schema_file, rules)
+    engine = _engine(ctx, db, table, macro_files, lookup_dirs, schema_file, rules, lookup_sql_base=Path.cwd())
     loaded, failed = load_rule_paths(ctx, list(rules))
     output.mkdir(parents=True, exist_ok=True)
     written = 0

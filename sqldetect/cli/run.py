@@ -191,9 +191,10 @@ def select_rules(rules, rule_ids: tuple[str, ...], techniques: tuple[str, ...]):
     return out
 
 
-def lookup_resolver(paths: tuple[Path, ...] | list[Path], rule_paths: list[Path] = ()):
+def lookup_resolver(paths: tuple[Path, ...] | list[Path], rule_paths: list[Path] = (), sql_base: Path | None = None):
     """A LookupResolver over the ``--lookups`` directories and definition files, plus a ``lookups/``
-    directory beside or inside each rules directory (where the rules library keeps its CSVs)."""
+    directory beside or inside each rules directory (where the rules library keeps its CSVs). ``sql_base``:
+    see ``LookupResolver`` (lookup paths in the SQL relative to it)."""
     from sqldetect.compile.lookups import LookupResolver, load_definitions
 
     directories: list[Path] = []
@@ -215,4 +216,4 @@ def lookup_resolver(paths: tuple[Path, ...] | list[Path], rule_paths: list[Path]
             directories.append(candidate)
     if not directories and not definitions:
         return None
-    return LookupResolver(directories, definitions)
+    return LookupResolver(directories, definitions, sql_base=sql_base)
