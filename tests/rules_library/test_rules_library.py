@@ -44,13 +44,20 @@ def rules():
 
 
 @pytest.fixture(scope="module")
-def evtx_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every rule's fixture sources written to EVTX once per test process."""
+def fixture_evtx(tmp_path_factory: pytest.TempPathFactory):
+    """``fixture_evtx(rule_id, scenario)``: the scenario's source written to EVTX, once per test process (both
+    renderings read the same file); a broken source fails only its own rule."""
     target = tmp_path_factory.mktemp("rule-fixtures")
-    for source in sorted(RULE_FIXTURES.glob("*/*.yaml")):
-        (target / source.parent.name).mkdir(exist_ok=True)
-        write_source_evtx(source, target / source.parent.name / f"{source.stem}.evtx")
-    return target
+    written: dict[tuple[str, str], Path] = {}
+
+    def evtx(rule_id: str, scenario: str) -> Path:
+        if (rule_id, scenario) not in written:
+            path = target / f"{rule_id}-{scenario}.evtx"
+            write_source_evtx(RULE_FIXTURES / rule_id / f"{scenario}.yaml", path)
+            written[rule_id, scenario] = path
+        return written[rule_id, scenario]
+
+    return evtx
 
 
 def test_every_library_rule_has_a_case_and_both_fixture_sets(rules) -> None:
@@ -67,13 +74,13 @@ def test_every_library_rule_has_a_case_and_both_fixture_sets(rules) -> None:
 @pytest.mark.parametrize("rendering", RENDERINGS)
 @pytest.mark.parametrize("case_file", CASE_FILES, ids=[p.stem for p in CASE_FILES])
 def test_rule_fires_on_its_fixture_and_stays_silent_on_the_near_misses(
-    case_file: Path, rendering: str, rules, evtx_dir: Path
+    case_file: Path, rendering: str, rules, fixture_evtx
 ) -> None:
     case = load_case(case_file)
     if rendering not in case.get("renderings", RENDERINGS):
         pytest.skip(f"{case['rule']} is written for the {'/'.join(case['renderings'])} rendering")
     rule = rules[case["rule"]]
-    fired = run_rule(engine_over([evtx_dir / rule.id / "fires.evtx"], rendering), rule)
+    fired = run_rule(engine_over([fixture_evtx(rule.id, "fires")], rendering), rule)
     assert comparable(fired) == comparable(case["fires"])
-    silent = run_rule(engine_over([evtx_dir / rule.id / "silent.evtx"], rendering), rule)
+    silent = run_rule(engine_over([fixture_evtx(rule.id, "silent")], rendering), rule)
     assert silent == [], f"{rule.id} fired on its near misses"
