@@ -9,6 +9,7 @@ classic rendering carries a correct ``Message``.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,15 @@ def library_rules() -> dict[str, Rule]:
     return {rule.id: rule for rule in result.rules}
 
 
+@cache
+def template_fields() -> dict[tuple[str, int], list[str]]:
+    """The message templates' field lists, parsed once (pure-Python YAML is slow)."""
+    return message_fields()
+
+
 def write_source_evtx(source: Path, target: Path) -> int:
     """Write a YAML event source to an EVTX file, template-ordered; any bad event fails with its location."""
-    fields = message_fields()
+    fields = template_fields()
     events = []
     for item in read_events(source):
         if isinstance(item, InvalidEventError):
