@@ -12,7 +12,8 @@ as ``<name>.csv`` (decision in docs/semantics.md); anything else is a ``LookupEr
 CSV lookups can be read: KV-store lookups and model files are refused by name.
 
 The SQL stays self-contained: the file is read with ``read_csv('<absolute path>', header=true,
-all_varchar=true, delim=',')`` (every value is text, as in Splunk; empty cells are no value) and its rows
+all_varchar=true, delim=',')`` (a path relative to the resolver's ``sql_base`` when it has one, for SQL files
+kept in a repository; every value is text, as in Splunk; empty cells are no value) and its rows
 are numbered so "file order" survives into the query. Header names are trimmed (ESCU ships ``EventCode,
 Description`` and rules use ``Description``); cell values are kept as written.
 """
