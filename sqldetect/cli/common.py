@@ -81,7 +81,7 @@ def macro_library(ctx: click.Context, macro_files: Sequence[Path]) -> MacroLibra
 def build_engine(ctx: click.Context, *, db: Path | None, table: str, macro_files: Sequence[Path] = (),
                  lookup_paths: Sequence[Path] = (), rule_paths: Sequence[Path] = (), mapping: str | None = None,
                  datamodel_files: Sequence[Path] = (), now: datetime | None = None, read_only: bool = False,
-                 schema: Schema | None = None) -> Engine:
+                 schema: Schema | None = None, lookup_sql_base: Path | None = None) -> Engine:
     """The engine every command runs on, from the shared options; a bad option value (unreadable database,
     macro, lookup, mapping or data model file) is reported and exits 1."""
     from sqldetect.engine import Engine
@@ -92,7 +92,7 @@ def build_engine(ctx: click.Context, *, db: Path | None, table: str, macro_files
             from sqldetect.datamodels import load_datamodels
 
             datamodels = load_datamodels(datamodel_files)
-        engine = Engine(db, table=table, macros=macro_files, lookups=lookup_resolver(lookup_paths, rule_paths),
+        engine = Engine(db, table=table, macros=macro_files, lookups=lookup_resolver(lookup_paths, rule_paths, lookup_sql_base),
                         datamodels=datamodels, field_mapping=mapping, now=now, read_only=read_only, schema=schema)
     except SqlDetectError as exc:
         fail(ctx, exc)
@@ -113,9 +113,10 @@ def check_mapping(ctx: click.Context, engine: Engine) -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
-def lookup_resolver(paths: Sequence[Path] = (), rule_paths: Sequence[Path] = ()):
+def lookup_resolver(paths: Sequence[Path] = (), rule_paths: Sequence[Path] = (), sql_base: Path | None = None):
     """A LookupResolver over the ``--lookups`` directories and definition files, plus a ``lookups/``
-    directory beside or inside each rules directory (where the rules library keeps its CSVs)."""
+    directory beside or inside each rules directory (where the rules library keeps its CSVs). ``sql_base``:
+    lookup paths in the SQL are written relative to it (``compile`` output is the same in every checkout)."""
     from sqldetect.compile.lookups import LookupResolver, load_definitions
 
     directories: list[Path] = []
@@ -137,7 +138,7 @@ def lookup_resolver(paths: Sequence[Path] = (), rule_paths: Sequence[Path] = ())
             directories.append(candidate)
     if not directories and not definitions:
         return None
-    return LookupResolver(directories, definitions)
+    return LookupResolver(directories, definitions, sql_base=sql_base)
 
 
 def load_rule_paths(ctx: click.Context, paths: Path | Sequence[Path]) -> tuple[list[Rule], bool]:

@@ -40,11 +40,12 @@ def translation_options(command):
 
 
 def _engine(ctx: click.Context, rules, *, schema_file: Path | None, db: Path | None, table: str, mapping,
-            datamodel_files, macro_files, lookup_paths, read_only: bool = True):
+            datamodel_files, macro_files, lookup_paths, read_only: bool = True,
+            lookup_sql_base: Path | None = None):
     schema = load_schema_file(schema_file) if schema_file is not None else None
     engine = build_engine(ctx, db=db, table=table, macro_files=macro_files, lookup_paths=lookup_paths,
                           rule_paths=list(rules), mapping=mapping, datamodel_files=datamodel_files,
-                          read_only=read_only and db is not None, schema=schema)
+                          read_only=read_only and db is not None, schema=schema, lookup_sql_base=lookup_sql_base)
     check_mapping(ctx, engine)
     return engine
 
@@ -124,6 +125,9 @@ def rule_sql_file(rule) -> str:
 def compile_command(ctx: click.Context, rules: tuple[Path, ...], output: Path, **options) -> None:
     """Write one readable .sql file per rule (named after the rule id) into a directory.
 
+    Lookup files under the current directory are read by a path relative to it (rules/lookups/x.csv), so the
+    files are the same in every checkout; run them from that directory.
+
     \b
     Examples:
       sqldetect compile rules/ -o sql/
@@ -132,7 +136,7 @@ def compile_command(ctx: click.Context, rules: tuple[Path, ...], output: Path, *
     \b
     Exit codes: 0 every rule written, 1 usage or input error or a rule that does not translate.
     """
-    engine = _engine(ctx, rules, **options)
+    engine = _engine(ctx, rules, **options, lookup_sql_base=Path.cwd())
     loaded, failed = load_rule_paths(ctx, list(rules))
     output.mkdir(parents=True, exist_ok=True)
     written = 0

@@ -12,7 +12,8 @@ as ``<name>.csv`` (decision in docs/semantics.md); anything else is a ``LookupEr
 CSV lookups can be read: KV-store lookups and model files are refused by name.
 
 The SQL stays self-contained: the file is read with ``read_csv('<absolute path>', header=true,
-all_varchar=true, delim=',')`` (every value is text, as in Splunk; empty cells are no value) and its rows
+all_varchar=true, delim=',')`` (a path relative to the resolver's ``sql_base`` when it has one, for SQL files
+kept in a repository; every value is text, as in Splunk; empty cells are no value) and its rows
 are numbered so "file order" survives into the query. Header names are trimmed (ESCU ships ``EventCode,
 Description`` and rules use ``Description``); cell values are kept as written.
 """
@@ -109,6 +110,8 @@ class LookupTable:
     path: Path
     columns: tuple[str, ...]
     definition: LookupDefinition
+    #: the path written into the SQL when it is not ``path`` (a path relative to the resolver's ``sql_base``)
+    sql_path: str | None = None
 
     def match_type(self, column: str) -> str:
         return self.definition.match_types.get(column, "EXACT")
@@ -117,7 +120,7 @@ class LookupTable:
         """``(SELECT *, row_number() OVER () AS _sqld_row FROM read_csv(...)) AS alias``: the rows in file
         order, every value text, with the header names as written in the file (trimmed)."""
         reader = exp.Anonymous(this="read_csv", expressions=[
-            lit(str(self.path)),
+            lit(self.sql_path or str(self.path)),
             exp.EQ(this=exp.column("header"), expression=exp.Boolean(this=True)),
             exp.EQ(this=exp.column("all_varchar"), expression=exp.Boolean(this=True)),
             exp.EQ(this=exp.column("delim"), expression=lit(",")),
@@ -128,11 +131,18 @@ class LookupTable:
 
 
 class LookupResolver:
-    """Finds lookups by file name or definition name (``CompileOptions.lookups``)."""
+    """Finds lookups by file name or definition name (``CompileOptions.lookups``).
+
+    ``sql_base``: write the path of a lookup file inside this directory into the SQL relative to it
+    (``rules/lookups/x.csv``), so SQL files written for a repository (``sqldetect compile``) do not carry the
+    absolute path of one checkout; the query then reads the file relative to DuckDB's working directory.
+    Without it (the default, what ``run`` uses) paths are absolute.
+    """
 
     def __init__(self, directories: Sequence[str | Path] = (), definitions: Iterable[LookupDefinition] = (),
-                 definitions_file: str | Path | None = None) -> None:
+                 definitions_file: str | Path | None = None, sql_base: str | Path | None = None) -> None:
         self.directories = [Path(d).resolve() for d in directories]
+        self.sql_base = Path(sql_base).resolve() if sql_base is not None else None
         self.definitions: dict[str, LookupDefinition] = {}
         for definition in definitions:
             self.definitions[definition.name] = definition
@@ -170,7 +180,12 @@ class LookupResolver:
                 raise LookupError_(f"lookup '{name}': file {filename} not found in {self._where()}")
             raise LookupError_(f"unknown lookup '{name}': no definition and no file {filename} in "
                                f"{self._where()}")
-        return LookupTable(name, path, self._header(name, path), definition)
+        return LookupTable(name, path, self._header(name, path), definition, self._sql_path(path))
+
+    def _sql_path(self, path: Path) -> str | None:
+        if self.sql_base is None or not path.is_relative_to(self.sql_base):
+            return None
+        return path.relative_to(self.sql_base).as_posix()
 
     def _where(self) -> str:
         if not self.directories:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -112,7 +113,7 @@ class MessageCatalog:
         if include_package:
             package_text = package_messages_text()
             if package_text is not None:
-                catalog = catalog.merged(cls.parse(package_text, f"sqldetect/data/{PACKAGE_MESSAGES}"))
+                catalog = catalog.merged(_parsed_package_catalog(package_text))
         for file in files:
             path = Path(file)
             try:
@@ -167,3 +168,11 @@ def package_messages_text() -> str | None:
         return resource.read_text(encoding="utf-8") if resource.is_file() else None
     except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError):
         return None
+
+
+@lru_cache(maxsize=2)
+def _parsed_package_catalog(text: str) -> MessageCatalog:
+    """The shipped templates, parsed once per text: every load starts from them and a catalog is never
+    changed after it is built (``merged`` returns a new one), so sharing the parsed catalog is safe."""
+    return MessageCatalog.parse(text, f"sqldetect/data/{PACKAGE_MESSAGES}")
+
