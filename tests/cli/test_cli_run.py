@@ -17,7 +17,7 @@ from sqldetect.cli.run import PROGRESS_MIN_RULES, progress_bar
 from sqldetect.errors import UnsupportedError
 from tests.product.tables import create_flat_ecs_table, load_native
 
-from .helpers import MSI_EVTX, ROOT, cli
+from .helpers import MSI_EVTX, ROOT, SEED, cli
 
 SEED_HOSTS = ["SRV01.corp.example", "SRV01.corp.example", "WS01.corp.example", "WS02.corp.example",
               "WS02.corp.example", "WS02.corp.example"]
@@ -152,14 +152,14 @@ def test_run_reads_a_mapped_warehouse_table(tmp_path: Path) -> None:
     create_flat_ecs_table(engine)
     engine.con.execute('ALTER TABLE winlogbeat DROP COLUMN "winlog.user.identifier"')
     engine.con.close()
-    result = cli("run", ROOT / "rules", "--db", db, "--table", "winlogbeat", "--mapping", "winlogbeat")
+    result = cli("run", SEED, "--db", db, "--table", "winlogbeat", "--mapping", "winlogbeat")
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 6
     assert "warning: " in result.stderr and "field 'UserID' is absent: no column 'winlog.user.identifier'" \
         in result.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("fields:\n  x: {sql: 'lower(nope)'}\n", encoding="utf-8")
-    refused = cli("run", ROOT / "rules", "--db", db, "--table", "winlogbeat", "--mapping", bad)
+    refused = cli("run", SEED, "--db", db, "--table", "winlogbeat", "--mapping", bad)
     assert refused.exit_code == 1 and f"error: {bad}: field 'x' (line 2): the SQL does not fit table" \
         in refused.stderr
 

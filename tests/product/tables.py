@@ -12,6 +12,8 @@ from sqldetect.engine import Engine
 from sqldetect.events.table import BASE_FIELDS, WINDOWS_FIELDS
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the seed rule alone (rules/ also holds the rules library)
+SEED = ROOT / "rules" / "msiexec_install_msi_file.yml"
 EVTX = sorted(str(p) for p in (ROOT / "fixtures").glob("*.evtx"))
 #: fields the Windows normalizer always makes; every other field is an EventData (or message) field
 FIXED = {name for name, _ in BASE_FIELDS} | {name for name, _ in WINDOWS_FIELDS}

@@ -13,7 +13,7 @@ from sqldetect.errors import EventInputError, QueryError, SplSyntaxError
 from sqldetect.rules import Rule
 from sqldetect.schema import Schema
 
-from .tables import EVTX, ROOT
+from .tables import EVTX, ROOT, SEED
 
 
 def test_translate_returns_one_runnable_query() -> None:
@@ -31,17 +31,18 @@ def test_translate_returns_one_runnable_query() -> None:
 def test_an_engine_loads_runs_and_reports(tmp_path: Path) -> None:
     with sqldetect.Engine(tmp_path / "events.duckdb") as engine:
         load = engine.load(EVTX, raw_format="classic")
-        assert load.skipped == 0 and engine.count() == 81
-        report = engine.run(sqldetect.load_rules(ROOT / "rules"))
+        assert load.skipped == 0 and engine.count() == 104
+        report = engine.run(sqldetect.load_rules(SEED))
         (outcome,) = report.outcomes
         assert (outcome.rule.id, outcome.status, outcome.hits) == ("1117.1196", "ok", 6)
         assert outcome.fields == ["_time", "host", "user", "signature_id", "process", "c_process"]
         assert outcome.sql.startswith("WITH") and outcome.elapsed > 0
-        assert report.events_scanned == 81 and report.total_hits == 6 and report.ran == [outcome]
+        assert report.events_scanned == 104 and report.total_hits == 6 and report.ran == [outcome]
         result = engine.run_spl("EventCode=4625 | stats count by IpAddress")
-        assert result.fields == ["IpAddress", "count"] and result.rows == [{"IpAddress": "203.0.113.77", "count": 12}]
+        assert result.fields == ["IpAddress", "count"] and result.rows == [
+            {"IpAddress": "192.0.2.44", "count": 6}, {"IpAddress": "203.0.113.77", "count": 12}]
     reopened = sqldetect.Engine(tmp_path / "events.duckdb", read_only=True)
-    assert reopened.count() == 81  # the events stay in the file
+    assert reopened.count() == 104  # the events stay in the file
     reopened.close()
 
 
@@ -58,7 +59,7 @@ def test_a_run_keeps_going_past_refused_and_failing_rules() -> None:
         ("ok", "ok"), ("refused", "refused"), ("fails", "error"), ("after", "ok")]
     assert report.outcomes[1].error.construct == "nosuchcommand"
     assert isinstance(report.outcomes[2].error, QueryError) and report.outcomes[2].error.location.rule_id == "fails"
-    assert report.outcomes[0].rows == [{"count": 12}] and report.total_hits == 2
+    assert report.outcomes[0].rows == [{"count": 18}] and report.total_hits == 2
     with pytest.raises(QueryError, match="the translated SQL failed"):
         engine.run_spl("* | where match(_raw, \"(\")")
 

@@ -16,7 +16,7 @@ from sqldetect.mapping import load_mapping, parse_mapping
 from sqldetect.rules import Rule
 from sqldetect.schema import FieldKind
 
-from .tables import ROOT, create_nested_ecs_table, load_native
+from .tables import SEED, create_nested_ecs_table, load_native
 
 SAME_HITS = [
     "EventCode=4688 | table _time host CommandLine NewProcessName",
@@ -39,7 +39,7 @@ def _rows(outcome) -> list[str]:
 
 def test_rules_give_the_same_hits_over_an_ecs_table_as_over_the_native_table(evtx_engines) -> None:
     native, ecs = evtx_engines()
-    rules = [*load_rules(ROOT / "rules"), *(Rule(id=f"q{i}", title=spl, logic=spl) for i, spl in enumerate(SAME_HITS))]
+    rules = [*load_rules(SEED), *(Rule(id=f"q{i}", title=spl, logic=spl) for i, spl in enumerate(SAME_HITS))]
     for rule in rules:
         expected, actual = _rows(native.run_rule(rule)), _rows(ecs.run_rule(rule))
         assert expected, f"{rule.id} finds nothing: a useless comparison"
@@ -50,7 +50,7 @@ def test_rules_give_the_same_hits_over_an_ecs_table_as_over_the_native_table(evt
 
 def test_the_seed_rule_reads_the_mapped_columns_in_one_source_cte(evtx_engines) -> None:
     _, ecs = evtx_engines()
-    sql = ecs.compile_rule(next(iter(load_rules(ROOT / "rules")))).sql()
+    sql = ecs.compile_rule(next(iter(load_rules(SEED)))).sql()
     source = sql.split('"s1_search"')[0]
     # word matching over-approximates: EventCode and EventID are named inside TERM() and a quoted term
     assert '-- derived fields: _time, _raw, host, EventCode, EventID, signature_id, Message' in source

@@ -15,7 +15,7 @@ from sqldetect.engine import Engine
 from sqldetect.rules import Rule
 from sqldetect.warehouse import install_views, save_hits, view_name
 
-from .tables import ROOT, create_flat_ecs_table, load_native
+from .tables import ROOT, SEED, create_flat_ecs_table, load_native
 
 SEED_VIEW = "detect_1117_1196"
 
@@ -39,7 +39,7 @@ def _seed_hits(rows: list[tuple]) -> list[tuple[str, str]]:
 
 
 def test_install_creates_views_a_plain_duckdb_connection_can_query(warehouse: Path) -> None:
-    result = _cli("install", ROOT / "rules", "--db", warehouse)
+    result = _cli("install", SEED, "--db", warehouse)
     assert result.exit_code == 0, result.output
     assert f"{SEED_VIEW}  MSIExec Install MSI File" in result.stdout
     assert "installed 1/1 view(s)" in result.stderr
@@ -52,12 +52,12 @@ def test_install_creates_views_a_plain_duckdb_connection_can_query(warehouse: Pa
 
 
 def test_views_over_a_mapped_warehouse_table_give_the_same_hits(warehouse: Path) -> None:
-    result = _cli("install", ROOT / "rules", "--db", warehouse, "--table", "winlogbeat", "--mapping", "winlogbeat")
+    result = _cli("install", SEED, "--db", warehouse, "--table", "winlogbeat", "--mapping", "winlogbeat")
     assert result.exit_code == 0, result.output
     con = duckdb.connect(str(warehouse))
     mapped = con.execute(f"SELECT _time, host FROM {SEED_VIEW}").fetchall()
     con.close()
-    assert _cli("install", ROOT / "rules", "--db", warehouse).exit_code == 0  # replaces the view
+    assert _cli("install", SEED, "--db", warehouse).exit_code == 0  # replaces the view
     con = duckdb.connect(str(warehouse))
     native = con.execute(f"SELECT _time, host FROM {SEED_VIEW}").fetchall()
     assert _seed_hits(mapped) == _seed_hits(native) and len(native) == 6
@@ -89,10 +89,10 @@ def test_view_names_are_slugs_of_the_rule_id(rule_id: str, name: str) -> None:
 
 
 def test_run_save_appends_hits_once(warehouse: Path) -> None:
-    first = _cli("run", ROOT / "rules", "--db", warehouse, "--save", "--format", "jsonl")
+    first = _cli("run", SEED, "--db", warehouse, "--save", "--format", "jsonl")
     assert first.exit_code == 0, first.output
     assert "saved 6 new hit(s)" in first.stderr
-    again = _cli("run", ROOT / "rules", "--db", warehouse, "--save", "--format", "jsonl")
+    again = _cli("run", SEED, "--db", warehouse, "--save", "--format", "jsonl")
     assert "saved 0 new hit(s)" in again.stderr
     con = duckdb.connect(str(warehouse))
     rows = con.execute("SELECT rule_id, title, technique_ids, run_time, event_time, host, row_json "
@@ -123,5 +123,5 @@ def test_save_hits_keys_a_hit_by_rule_and_row(tmp_path: Path) -> None:
 
 
 def test_save_needs_a_database() -> None:
-    result = _cli("run", ROOT / "rules", ROOT / "fixtures", "--save")
+    result = _cli("run", SEED, ROOT / "fixtures", "--save")
     assert result.exit_code != 0 and "--save needs --db" in result.output
