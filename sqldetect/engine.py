@@ -196,7 +196,7 @@ class Engine:
     def count(self) -> int:
         if not self._table_exists():
             return 0
-        query = exp.select(exp.Count(this=exp.Star())).from_(exp.Table(this=ident(self.table)))
+        query = exp.select(exp.Count(this=exp.Star())).from_(exp.Table(this=ident(self.table)), copy=False)
         return int(self.con.execute(query.sql(dialect="duckdb")).fetchall()[0][0])
 
     def _table_exists(self) -> bool:

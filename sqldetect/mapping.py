@@ -238,7 +238,7 @@ def _struct_members(con: duckdb.DuckDBPyConnection, table: str, path: str, colum
     if actual is None or not columns[actual].upper().startswith("STRUCT") or not all(members):
         return []
     value = _member_path(actual, members)
-    query = exp.select(anon("unnest", value)).from_(exp.Table(this=ident(table)))
+    query = exp.select(anon("unnest", value)).from_(exp.Table(this=ident(table)), copy=False)
     try:
         if not _describe(con, table, value).upper().startswith("STRUCT"):
             return []
@@ -256,7 +256,7 @@ def _member_path(column: str, members: list[str]) -> exp.Expression:
 
 
 def _describe(con: duckdb.DuckDBPyConnection, table: str, value: exp.Expression) -> str:
-    query = exp.select(alias(value.copy(), "v")).from_(exp.Table(this=ident(table)))
+    query = exp.select(alias(value.copy(), "v")).from_(exp.Table(this=ident(table)), copy=False)
     rows = con.execute("DESCRIBE " + query.sql(dialect="duckdb")).fetchall()
     return str(rows[0][1])
 

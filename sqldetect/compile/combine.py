@@ -99,7 +99,7 @@ def stack(ctx: StageContext, parts: list[Part], *, keep_order: bool | None = Non
             order = order_by_expressions(part.relation.order)
             items.append(alias(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order) if order else None,
                                           over="OVER"), SEQ_COLUMN))
-        selects.append(exp.select(*items).from_(part.source))
+        selects.append(exp.select(*items).from_(part.source, copy=False))
     union: exp.Expression = selects[0]
     for select in selects[1:]:
         union = exp.Union(this=union, expression=select, distinct=False)

@@ -134,7 +134,7 @@ class EvalTranslator:
             both_numbers = exp.And(this=exp.Not(this=exp.Is(this=a, expression=exp.Null())),
                                    expression=exp.Not(this=exp.Is(this=b, expression=exp.Null())))
             summed = number_to_string(exp.Add(this=a, expression=b))
-            return Typed(exp.Case().when(both_numbers, summed).else_(concat), Kind.STRING)
+            return Typed(exp.Case().when(both_numbers, summed, copy=False).else_(concat, copy=False), Kind.STRING)
         return Typed(exp.Add(this=paren_if_needed(as_number(left)), expression=paren_if_needed(as_number(right))),
                      Kind.NUMBER)
 

@@ -181,7 +181,7 @@ def _fields_in(node: ast.EvalExpr) -> list[str]:
 
 def _nonempty_list(e: exp.Expression) -> exp.Expression:
     """NULL instead of an empty list: an SPL field with no values does not exist."""
-    return exp.Case().when(exp.EQ(this=anon("len", e), expression=lit(0)), null("VARCHAR[]")).else_(e)
+    return exp.Case().when(exp.EQ(this=anon("len", e), expression=lit(0)), null("VARCHAR[]"), copy=False).else_(e, copy=False)
 
 
 # ----------------------------------------------------------------------------------------------- logic
@@ -192,7 +192,7 @@ def _if(tr: EvalTranslator, node: ast.Call) -> Typed:
     """if(cond, a, b): a when cond is true, else b (false or NULL)."""
     cond = tr.condition(node.args[0])
     (a, b), kind = unify([_arg(tr, node, 1), _arg(tr, node, 2)])
-    return Typed(exp.Case().when(cond, a).else_(b), kind)
+    return Typed(exp.Case().when(cond, a, copy=False).else_(b, copy=False), kind)
 
 
 @function("case", 2, None)
@@ -204,7 +204,7 @@ def _case(tr: EvalTranslator, node: ast.Call) -> Typed:
     values, kind = unify([_arg(tr, node, i) for i in range(1, len(node.args), 2)])
     out = exp.Case()
     for c, v in zip(conds, values, strict=True):
-        out = out.when(c, v)
+        out = out.when(c, v, copy=False)
     return Typed(out, kind)
 
 
@@ -231,7 +231,7 @@ def _validate(tr: EvalTranslator, node: ast.Call) -> Typed:
     for i in range(0, len(node.args), 2):
         cond = tr.condition(node.args[i])
         out = out.when(exp.Not(this=exp.Coalesce(this=paren_if_needed(cond), expressions=[FALSE])),
-                       as_string(_arg(tr, node, i + 1)))
+                       as_string(_arg(tr, node, i + 1)), copy=False)
     return Typed(out, Kind.STRING)
 
 
@@ -345,7 +345,7 @@ def _substr(tr: EvalTranslator, node: ast.Call) -> Typed:
         start = lit(1 if start_literal == 0 else int(start_literal))
     else:
         n = as_number(_arg(tr, node, 1))
-        start = exp.Case().when(exp.EQ(this=n, expression=lit(0)), lit(1)).else_(try_cast(n, "BIGINT"))
+        start = exp.Case().when(exp.EQ(this=n, expression=lit(0)), lit(1), copy=False).else_(try_cast(n, "BIGINT"), copy=False)
     args = [start]
     if len(node.args) == 3:
         args.append(try_cast(as_number(_arg(tr, node, 2)), "BIGINT"))
@@ -415,8 +415,8 @@ def _parse_in_base(text: exp.Expression, base: int) -> exp.Expression:
                       expressions=[exp.to_identifier("_n"), exp.to_identifier("_d")])
     magnitude = anon("list_reduce", digits, fold, lit(0))
     valid = anon("regexp_full_match", body.copy(), lit(f"[{_DIGITS[:base]}]+"))
-    sign = exp.Case().when(anon("starts_with", upper.copy(), lit("-")), lit(-1)).else_(lit(1))
-    return exp.Case().when(valid, cast(exp.Mul(this=sign, expression=magnitude), "DOUBLE"))
+    sign = exp.Case().when(anon("starts_with", upper.copy(), lit("-")), lit(-1), copy=False).else_(lit(1), copy=False)
+    return exp.Case().when(valid, cast(exp.Mul(this=sign, expression=magnitude), "DOUBLE"), copy=False)
 
 
 @function("tostring", 1, 2)
@@ -432,8 +432,8 @@ def _tostring(tr: EvalTranslator, node: ast.Call) -> Typed:
     if fmt == "commas":
         # whole numbers without decimals, others rounded to two decimals
         whole = exp.EQ(this=n, expression=anon("round", n.copy()))
-        text = exp.Case().when(whole, anon("printf", lit("%,d"), try_cast(n.copy(), "BIGINT"))).else_(
-            anon("printf", lit("%,.2f"), cast(n.copy(), "DOUBLE")))
+        text = exp.Case().when(whole, anon("printf", lit("%,d"), try_cast(n.copy(), "BIGINT")), copy=False).else_(
+            anon("printf", lit("%,.2f"), cast(n.copy(), "DOUBLE")), copy=False)
         return Typed(text, Kind.STRING)
     if fmt == "duration":
         # [D+]HH:MM:SS (integer division: DuckDB's `/` on integers gives a DOUBLE)
@@ -444,7 +444,7 @@ def _tostring(tr: EvalTranslator, node: ast.Call) -> Typed:
                      exp.Mod(this=secs.copy(), expression=lit(60)))
         days = exp.Case().when(exp.GTE(this=secs.copy(), expression=lit(86400)),
                                exp.DPipe(this=cast(exp.IntDiv(this=secs.copy(), expression=lit(86400)), "VARCHAR"),
-                                         expression=lit("+"))).else_(lit(""))
+                                         expression=lit("+")), copy=False).else_(lit(""), copy=False)
         return Typed(exp.DPipe(this=days, expression=clock), Kind.STRING)
     raise tr.ctx.unsupported(f"tostring() format {fmt!r}", span=node.args[1].span)
 
@@ -458,11 +458,11 @@ def _typeof(tr: EvalTranslator, node: ast.Call) -> Typed:
     if kind_name is None:
         return Typed(lit("Invalid"), Kind.STRING)
     is_null = exp.Is(this=paren_if_needed(value.sql), expression=exp.Null())
-    out = exp.Case().when(is_null, lit("Invalid"))
+    out = exp.Case().when(is_null, lit("Invalid"), copy=False)
     if value.kind is Kind.STRING and not isinstance(value.sql, exp.Literal):
         out = out.when(exp.Not(this=exp.Is(this=try_cast(value.sql, "DOUBLE"), expression=exp.Null())),
-                       lit("Number"))
-    return Typed(out.else_(lit(kind_name)), Kind.STRING)
+                       lit("Number"), copy=False)
+    return Typed(out.else_(lit(kind_name), copy=False), Kind.STRING)
 
 
 # ----------------------------------------------------------------------------------------------- tests
@@ -520,13 +520,13 @@ def _mvcount(tr: EvalTranslator, node: ast.Call) -> Typed:
     value = _arg(tr, node, 0)
     if value.kind is Kind.MULTIVALUE:
         return Typed(anon("nullif", anon("len", value.sql), lit(0)), Kind.NUMBER)
-    return Typed(exp.Case().when(exp.Is(this=paren_if_needed(value.sql), expression=exp.Null()), exp.Null())
-                 .else_(lit(1)), Kind.NUMBER)
+    return Typed(exp.Case().when(exp.Is(this=paren_if_needed(value.sql), expression=exp.Null()), exp.Null(), copy=False)
+                 .else_(lit(1), copy=False), Kind.NUMBER)
 
 
 def _list_index(n: exp.Expression) -> exp.Expression:
     """SPL's 0-based (negative from the end) index as DuckDB's 1-based (negative from the end) index."""
-    return exp.Case().when(exp.GTE(this=n, expression=lit(0)), exp.Add(this=n, expression=lit(1))).else_(n)
+    return exp.Case().when(exp.GTE(this=n, expression=lit(0)), exp.Add(this=n, expression=lit(1)), copy=False).else_(n, copy=False)
 
 
 @function("mvindex", 2, 3)
@@ -808,7 +808,7 @@ def _extreme(largest: bool) -> Translate:
                 text = as_string(v)
                 numbers.append(try_cast(text, "DOUBLE"))
                 texts.append(exp.Case().when(exp.Is(this=try_cast(text.copy(), "DOUBLE"), expression=exp.Null()),
-                                             text.copy()))
+                                             text.copy(), copy=False))
         def best(items: list[exp.Expression]) -> exp.Expression:
             return items[0] if len(items) == 1 else anon(pick, *items)
 
@@ -905,7 +905,7 @@ def _json_path(path: str) -> str:
 def _when_json(source: exp.Expression, value: exp.Expression) -> exp.Expression:
     """``value`` when ``source`` is valid JSON, else NULL: DuckDB's JSON functions raise on malformed text,
     which would stop the whole query, while Splunk just gives no value for that event."""
-    return exp.Case().when(anon("json_valid", source), value)
+    return exp.Case().when(anon("json_valid", source), value, copy=False)
 
 
 @function("json_extract", 1, None)
@@ -924,8 +924,8 @@ def _json_extract(tr: EvalTranslator, node: ast.Call) -> Typed:
     if "[*]" in path:  # every element: a JSON array
         return Typed(_when_json(source, cast(anon("to_json", found), "VARCHAR")), Kind.STRING)
     nested = exp.In(this=anon("json_type", found), expressions=[lit("OBJECT"), lit("ARRAY")])
-    value = exp.Case().when(nested, cast(found.copy(), "VARCHAR")).else_(
-        anon("json_extract_string", source.copy(), lit(path)))
+    value = exp.Case().when(nested, cast(found.copy(), "VARCHAR"), copy=False).else_(
+        anon("json_extract_string", source.copy(), lit(path)), copy=False)
     return Typed(_when_json(source, value), Kind.STRING)
 
 

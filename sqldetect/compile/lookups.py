@@ -126,7 +126,7 @@ class LookupTable:
             exp.EQ(this=exp.column("delim"), expression=lit(",")),
         ])
         numbered = exp.select(exp.Star(), alias(exp.Window(this=exp.RowNumber(), over="OVER"), ROW_COLUMN)).from_(
-            exp.Table(this=reader))
+            exp.Table(this=reader), copy=False)
         return exp.Subquery(this=numbered, alias=exp.TableAlias(this=exp.to_identifier(table_alias, quoted=True)))
 
 

@@ -229,11 +229,11 @@ class Compiler:
             items.append(column if info.column == info.name else alias(column, info.name))
         if not items:
             items = [exp.Star()]
-        select = exp.select(*items).from_(exp.Table(this=exp.to_identifier(last, quoted=True)))
+        select = exp.select(*items).from_(exp.Table(this=exp.to_identifier(last, quoted=True)), copy=False)
         if relation.order:
             from sqldetect.compile.relation import order_by_expressions
 
-            select = select.order_by(*order_by_expressions(relation.order))
+            select = select.order_by(*order_by_expressions(relation.order), copy=False)
         return select
 
     def _location(self, cmd: ast.Command, index: int) -> Location:

@@ -38,10 +38,10 @@ def render(query: CompiledQuery, *, pretty: bool = True, dialect: str = "duckdb"
     """The whole query: ``WITH s1_x AS (...), ... SELECT ... FROM last``."""
     ctes: list[str] = []
     for stage in query.stages:
-        body = _indent(stage.select.sql(dialect=dialect, pretty=pretty, identify=True), stage.select)
+        body = _indent(stage.select.sql(dialect=dialect, pretty=pretty, identify=True, copy=False), stage.select)
         name = stage.name.replace('"', '""')
         ctes.append(f"-- {comment_text(stage.spl)}\n\"{name}\" AS (\n{body}\n)")
-    final = query.final.sql(dialect=dialect, pretty=pretty, identify=True)
+    final = query.final.sql(dialect=dialect, pretty=pretty, identify=True, copy=False)
     if ctes:
         return "WITH\n" + ",\n".join(ctes) + "\n" + final + "\n"
     return final + "\n"

@@ -142,9 +142,9 @@ def coalesce(*args: exp.Expression) -> exp.Expression:
 def case(whens: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None) -> exp.Case:
     c = exp.Case()
     for cond, value in whens:
-        c = c.when(cond, value)
+        c = c.when(cond, value, copy=False)
     if default is not None:
-        c = c.else_(default)
+        c = c.else_(default, copy=False)
     return c
 
 

@@ -50,7 +50,7 @@ def matches_value(outer: Typed, value: exp.Expression) -> exp.Expression:
         text = v.sql if v.kind is Kind.STRING else as_string(v)
         glob = exp.Escape(this=exp.ILike(this=text, expression=glob_pattern(value.copy())), expression=lit("\\"))
         cidr = cidr_contains(value.copy(), text.copy())
-        return exp.Case().when(anon("regexp_matches", value.copy(), lit(_CIDR)), cidr).else_(glob)
+        return exp.Case().when(anon("regexp_matches", value.copy(), lit(_CIDR)), cidr, copy=False).else_(glob, copy=False)
 
     return any_value(outer, scalar)
 
@@ -85,13 +85,13 @@ def subsearch_condition(ctx: StageContext, relation: Relation, node: ast.SearchS
             else:
                 row_matches = matches_value(outer, sub_value.copy())
         per_field.append(exp.Paren(this=or_(exp.Is(this=sub_value.copy(), expression=exp.Null()), row_matches)))
-    limited = exp.select(exp.Star()).from_(exp.Table(this=exp.to_identifier(sub_name, quoted=True)))
+    limited = exp.select(exp.Star()).from_(exp.Table(this=exp.to_identifier(sub_name, quoted=True)), copy=False)
     from sqldetect.compile.commands.join import subsearch_limit
 
-    limited = limited.qualify(subsearch_limit(sub_rel, FORMAT_MAXOUT))
+    limited = limited.qualify(subsearch_limit(sub_rel, FORMAT_MAXOUT), copy=False)
     rows = exp.Subquery(this=limited, alias=exp.TableAlias(this=exp.to_identifier(SUB, quoted=True)))
     where = and_(exp.Paren(this=or_(*has_a_field)), *per_field)
-    return exp.Exists(this=exp.select(lit(1)).from_(rows).where(where))
+    return exp.Exists(this=exp.select(lit(1)).from_(rows, copy=False).where(where, copy=False))
 
 
 def _non_empty(value: Typed) -> exp.Expression:

@@ -51,7 +51,7 @@ def as_string(t: Typed) -> exp.Expression:
     if t.kind is Kind.TIME:
         return number_to_string(epoch(t.sql))
     if t.kind is Kind.BOOLEAN:
-        return exp.Case().when(t.sql, lit("True")).else_(lit("False"))
+        return exp.Case().when(t.sql, lit("True"), copy=False).else_(lit("False"), copy=False)
     if t.kind is Kind.MULTIVALUE:
         return anon("list_extract", t.sql, lit(1))
     return null()
@@ -81,9 +81,9 @@ def as_list(t: Typed) -> exp.Expression:
     scalar = as_string(t)
     if isinstance(scalar, exp.Literal):  # a literal is never NULL: no CASE needed
         return exp.Array(expressions=[scalar])
-    return exp.Case().when(exp.Is(this=scalar, expression=exp.Null()), null("VARCHAR[]")).else_(
+    return exp.Case().when(exp.Is(this=scalar, expression=exp.Null()), null("VARCHAR[]"), copy=False).else_(
         exp.Array(expressions=[scalar])
-    )
+    , copy=False)
 
 
 def as_stored(t: Typed) -> Typed:

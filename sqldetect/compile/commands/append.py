@@ -31,8 +31,8 @@ def append(ctx: StageContext, cmd: ast.SubsearchCommand) -> StageResult:
     assert cmd.subsearch is not None
     maxout = ctx.int_option("maxout", APPEND_MAXOUT) or APPEND_MAXOUT
     sub_name, sub_rel = ctx.subpipeline(cmd.subsearch.pipeline, ctx.tag("sub"))
-    limited = exp.select(exp.Star()).from_(exp.Table(this=exp.to_identifier(sub_name, quoted=True))).qualify(
-        subsearch_limit(sub_rel, maxout))
+    limited = exp.select(exp.Star()).from_(exp.Table(this=exp.to_identifier(sub_name, quoted=True)), copy=False).qualify(
+        subsearch_limit(sub_rel, maxout), copy=False)
     return stack(ctx, [Part(ctx.source(), ctx.input), Part(subquery(limited, "appended"), sub_rel)])
 
 

@@ -131,7 +131,7 @@ class Converter:
         present = exp.Not(this=exp.Is(this=value.sql, expression=exp.Null()))
         every = exp.Window(this=anon("bool_and", exp.Or(this=exp.Not(this=paren_if_needed(present)),
                                                          expression=paren_if_needed(convertible))), over="OVER")
-        return Typed(exp.Case().when(and_(present.copy(), every), converted).else_(value.sql), value.kind)
+        return Typed(exp.Case().when(and_(present.copy(), every), converted, copy=False).else_(value.sql, copy=False), value.kind)
 
     def _mv_number(self, value: Typed) -> Typed:
         numbers = anon("list_filter", anon("list_transform", value.sql,
@@ -169,8 +169,8 @@ def _memk(text: exp.Expression) -> exp.Expression:
     pattern = lit(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
     amount = try_cast(anon("regexp_extract", text, pattern, lit(1)), "DOUBLE")
     unit = anon("lower", anon("regexp_extract", text, pattern, lit(2)))
-    factor = exp.Case().when(exp.EQ(this=unit, expression=lit("m")), lit(1024)).when(
-        exp.EQ(this=unit.copy(), expression=lit("g")), lit(1024 * 1024)).else_(lit(1))
+    factor = exp.Case().when(exp.EQ(this=unit, expression=lit("m")), lit(1024), copy=False).when(
+        exp.EQ(this=unit.copy(), expression=lit("g")), lit(1024 * 1024), copy=False).else_(lit(1), copy=False)
     return number_to_string(exp.Mul(this=amount, expression=factor))
 
 

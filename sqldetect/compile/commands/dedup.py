@@ -30,12 +30,12 @@ def dedup(ctx: StageContext, cmd: ast.DedupCommand) -> StageResult:
     if cmd.sortby:
         output.order = sort_keys(ctx, cmd.sortby) + list(ctx.input.order)
     order = order_by_expressions(output.order)
-    select = exp.select(star()).from_(ctx.source())
+    select = exp.select(star()).from_(ctx.source(), copy=False)
     keepempty = _truthy(cmd.option("keepempty"))
     present = [exp.Not(this=exp.Is(this=v.sql.copy(), expression=exp.Null())) for v in values
                if v.kind is not Kind.NULL]
     if any(v.kind is Kind.NULL for v in values) and not keepempty:
-        return StageResult(select.where(exp.Boolean(this=False)), output)
+        return StageResult(select.where(exp.Boolean(this=False), copy=False), output)
     keys = [v.sql.copy() for v in values if v.kind is not Kind.NULL]
     if _truthy(cmd.option("consecutive")):
         if not order:
@@ -45,7 +45,7 @@ def dedup(ctx: StageContext, cmd: ast.DedupCommand) -> StageResult:
             order=exp.Order(expressions=[o.copy() for o in order]), over="OVER")) for k in keys]
         first_row = exp.EQ(this=exp.Window(this=exp.RowNumber(), order=exp.Order(
             expressions=[o.copy() for o in order]), over="OVER"), expression=lit(1))
-        select = select.qualify(or_(first_row, *changed))
+        select = select.qualify(or_(first_row, *changed), copy=False)
     else:
         number = exp.Window(this=exp.RowNumber(), partition_by=keys,
                             order=exp.Order(expressions=order) if order else None, over="OVER")
@@ -54,7 +54,7 @@ def dedup(ctx: StageContext, cmd: ast.DedupCommand) -> StageResult:
             # keepempty=true keeps every row lacking one of the fields, not just the first such row
             missing = or_(*(exp.Is(this=k.copy(), expression=exp.Null()) for k in keys))
             kept = or_(kept, missing)
-        select = select.qualify(kept)
+        select = select.qualify(kept, copy=False)
     if present and not keepempty:
-        select = select.where(and_(*present))
+        select = select.where(and_(*present), copy=False)
     return StageResult(select, output)

@@ -72,6 +72,6 @@ def fillnull(ctx: StageContext, cmd: ast.FillnullCommand) -> StageResult:
             continue
         # fill only when some row has the field: otherwise the field does not exist in the results
         exists = exp.Window(this=exp.Count(this=current.sql.copy()), over="OVER")
-        guarded = exp.Case().when(exp.GT(this=exists, expression=lit(0)), result.sql)
+        guarded = exp.Case().when(exp.GT(this=exists, expression=lit(0)), result.sql, copy=False)
         changes.append((info.name, Typed(guarded, result.kind)))
     return ctx.with_changes(changes)

@@ -98,7 +98,7 @@ def foreach(ctx: StageContext, cmd: ast.ForeachCommand) -> StageResult:
         except SqlDetectError as err:
             raise _relocated(ctx, cmd, name, err) from None
     assert source is not None
-    select = exp.select(star()).from_(exp.Table(this=exp.to_identifier(source, quoted=True)))
+    select = exp.select(star()).from_(exp.Table(this=exp.to_identifier(source, quoted=True)), copy=False)
     return StageResult(select, relation.copy())
 
 

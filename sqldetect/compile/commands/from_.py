@@ -31,5 +31,5 @@ def from_(ctx: StageContext, cmd: ast.FromCommand) -> StageResult:
     span = text_span(ctx, name)
     dataset = resolve_dataset(ctx, name, None, span)
     level = emit_dataset(ctx, dataset, span, all_fields=True)
-    select = exp.select(star()).from_(exp.Table(this=ident(level.name)))
+    select = exp.select(star()).from_(exp.Table(this=ident(level.name)), copy=False)
     return StageResult(select, level.relation.copy())

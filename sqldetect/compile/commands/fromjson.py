@@ -29,9 +29,9 @@ def key_values(text: exp.Expression, key: str) -> exp.Expression:
     single = exp.Array(expressions=[anon("json_extract_string", text.copy(), lit(path))])
     is_object = exp.EQ(this=anon("json_type", text.copy()), expression=lit("OBJECT"))
     value = exp.Case().when(exp.EQ(this=kind, expression=lit("ARRAY")), exp.Case().when(
-        exp.GT(this=anon("len", elements), expression=lit(0)), elements.copy())).when(
-        exp.NEQ(this=kind.copy(), expression=lit("NULL")), single)
-    return exp.Case().when(exp.And(this=anon("json_valid", text.copy()), expression=is_object), value)
+        exp.GT(this=anon("len", elements), expression=lit(0)), elements.copy()), copy=False).when(
+        exp.NEQ(this=kind.copy(), expression=lit("NULL")), single, copy=False)
+    return exp.Case().when(exp.And(this=anon("json_valid", text.copy()), expression=is_object), value, copy=False)
 
 
 @command("fromjson")

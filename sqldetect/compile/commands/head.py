@@ -22,17 +22,17 @@ def head(ctx: StageContext, cmd: ast.HeadCommand) -> StageResult:
         if key in cmd.options:
             raise ctx.unsupported(f"head {key}=", span=ctx.option_span(key))
     limit = int(cmd.option("limit") or cmd.count)
-    select = exp.select(star()).from_(ctx.source())
+    select = exp.select(star()).from_(ctx.source(), copy=False)
     order = ctx.order_by()
     if cmd.expr is not None:
         cond = ctx.eval_condition(cmd.expr)
-        failed = exp.Case().when(cond, lit(0)).else_(lit(1))
+        failed = exp.Case().when(cond, lit(0), copy=False).else_(lit(1), copy=False)
         running = exp.Window(this=exp.Sum(this=failed), order=exp.Order(expressions=order),
                              spec=exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
                                                  end="CURRENT ROW"), over="OVER")
-        select = select.qualify(exp.EQ(this=running, expression=lit(0)))
+        select = select.qualify(exp.EQ(this=running, expression=lit(0)), copy=False)
     else:
-        select = select.qualify(exp.LTE(this=_row_number(order), expression=lit(limit)))
+        select = select.qualify(exp.LTE(this=_row_number(order), expression=lit(limit)), copy=False)
     return StageResult(select, ctx.input.copy())
 
 
@@ -44,6 +44,6 @@ def tail(ctx: StageContext, cmd: ast.HeadCommand) -> StageResult:
     output = ctx.input.copy()
     output.order = [OrderKey(k.column, not k.descending, k.mode) for k in ctx.input.order]
     order = ctx.order_by(output)
-    select = exp.select(star()).from_(ctx.source()).qualify(
-        exp.LTE(this=_row_number(order), expression=lit(int(cmd.count))))
+    select = exp.select(star()).from_(ctx.source(), copy=False).qualify(
+        exp.LTE(this=_row_number(order), expression=lit(int(cmd.count))), copy=False)
     return StageResult(select, output)

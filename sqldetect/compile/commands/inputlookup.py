@@ -43,9 +43,9 @@ def lookup_rows(ctx: StageContext, table: LookupTable, where: ast.SearchExpr | N
     if where is not None:
         reading = Relation(fields={n: FieldInfo(n, Kind.STRING, n) for n in table.columns})
         conditions.append(ctx.search_condition(where, reading))
-    select = exp.select(*items).from_(table.source(LOOKUP))
+    select = exp.select(*items).from_(table.source(LOOKUP), copy=False)
     if conditions:
-        select = select.where(and_(*conditions))
+        select = select.where(and_(*conditions), copy=False)
     relation.hidden = [SEQ_COLUMN]
     relation.order = [OrderKey(SEQ_COLUMN)]
     return StageResult(select, relation)

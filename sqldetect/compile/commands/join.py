@@ -83,8 +83,8 @@ def join(ctx: StageContext, cmd: ast.JoinCommand) -> StageResult:
     order = order_by_expressions(sub_rel.order)
     rank = exp.Window(this=exp.RowNumber(), partition_by=partition, order=exp.Order(expressions=order)
                       if order else None, over="OVER")
-    ranked = exp.select(exp.Star(), alias(rank, RANK)).from_(exp.Table(this=exp.to_identifier(sub_name, quoted=True)))
-    ranked = ranked.qualify(subsearch_limit(sub_rel, SUBSEARCH_MAXOUT))
+    ranked = exp.select(exp.Star(), alias(rank, RANK)).from_(exp.Table(this=exp.to_identifier(sub_name, quoted=True)), copy=False)
+    ranked = ranked.qualify(subsearch_limit(sub_rel, SUBSEARCH_MAXOUT), copy=False)
     if cmd.max > 0:
         conditions.append(exp.LTE(this=col(RANK, SUB), expression=lit(cmd.max)))
 
@@ -112,8 +112,8 @@ def join(ctx: StageContext, cmd: ast.JoinCommand) -> StageResult:
     main_table = exp.Table(this=exp.to_identifier(ctx.source().name, quoted=True),
                            alias=exp.TableAlias(this=exp.to_identifier(MAIN, quoted=True)))
     sub_table = exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier(SUB, quoted=True)))
-    select = exp.select(*items).from_(main_table).join(
-        sub_table, join_type="LEFT" if join_type in ("left", "outer") else "INNER", on=and_(*conditions))
+    select = exp.select(*items).from_(main_table, copy=False).join(
+        sub_table, join_type="LEFT" if join_type in ("left", "outer") else "INNER", on=and_(*conditions), copy=False)
 
     multiplies = cmd.max != 1
     reordered = {k.column for k in ctx.input.order} & set(replaced)

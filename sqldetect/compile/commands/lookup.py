@@ -99,7 +99,7 @@ def ipv4_number(text: exp.Expression) -> exp.Expression:
     folded = anon("list_reduce", octets, exp.Lambda(
         this=exp.Add(this=exp.Mul(this=exp.column("_a"), expression=lit(256)), expression=exp.column("_b")),
         expressions=[exp.to_identifier("_a"), exp.to_identifier("_b")]))
-    return exp.Case().when(anon("regexp_matches", text.copy(), lit(_IPV4)), folded)
+    return exp.Case().when(anon("regexp_matches", text.copy(), lit(_IPV4)), folded, copy=False)
 
 
 def cidr_contains(cell: exp.Expression, address: exp.Expression) -> exp.Expression:
@@ -155,7 +155,7 @@ def lookup(ctx: StageContext, cmd: ast.LookupCommand) -> StageResult:
             name = f"out{number}"
             aggregate_names[column] = name
             aggregates.append(alias(_values(column, definition.max_matches), name))
-    matched = exp.select(*aggregates).from_(table.source(LOOKUP)).where(and_(*conditions))
+    matched = exp.select(*aggregates).from_(table.source(LOOKUP), copy=False).where(and_(*conditions), copy=False)
     lateral = exp.Lateral(this=exp.Subquery(this=matched), alias=exp.TableAlias(
         this=exp.to_identifier(MATCHED, quoted=True)))
 
@@ -177,7 +177,7 @@ def lookup(ctx: StageContext, cmd: ast.LookupCommand) -> StageResult:
             applies = exp.GT(this=count.copy(), expression=lit(0))
         new_kind = Kind.STRING if single else Kind.MULTIVALUE
         new_value = anon("list_extract", found, lit(1)) if single else exp.Case().when(
-            exp.GT(this=anon("len", found.copy()), expression=lit(0)), found)
+            exp.GT(this=anon("len", found.copy()), expression=lit(0)), found, copy=False)
         existing = qualified_field(ctx, target, output, ROW)
         kind = new_kind if existing.kind in (Kind.NULL, new_kind) else Kind.MULTIVALUE
         old = existing.sql if existing.kind in (kind, Kind.NULL) else as_list(existing)
@@ -185,14 +185,14 @@ def lookup(ctx: StageContext, cmd: ast.LookupCommand) -> StageResult:
             new_value = as_list(Typed(new_value, Kind.STRING))
         value: exp.Expression
         if existing.kind is Kind.NULL:
-            value = new_value if applies is None else exp.Case().when(applies, new_value)
+            value = new_value if applies is None else exp.Case().when(applies, new_value, copy=False)
         elif cmd.output_mode == "OUTPUTNEW":
-            value = exp.Case().when(and_(exp.Is(this=old.copy(), expression=exp.Null()), applies), new_value).else_(
-                old)
+            value = exp.Case().when(and_(exp.Is(this=old.copy(), expression=exp.Null()), applies), new_value, copy=False).else_(
+                old, copy=False)
         elif applies is None:
             value = new_value
         else:
-            value = exp.Case().when(applies, new_value).else_(old)
+            value = exp.Case().when(applies, new_value, copy=False).else_(old, copy=False)
         info = output.fields.get(target)
         if info is not None:
             output.fields[target] = FieldInfo(target, kind, info.column)
@@ -205,6 +205,6 @@ def lookup(ctx: StageContext, cmd: ast.LookupCommand) -> StageResult:
     items: list[exp.Expression] = [row_star, *(alias(v, c) for c, v in added.items())]
     source = exp.Table(this=exp.to_identifier(ctx.source().name, quoted=True),
                        alias=exp.TableAlias(this=exp.to_identifier(ROW, quoted=True)))
-    select = exp.select(*items).from_(source).join(lateral, join_type="LEFT", on=exp.Boolean(this=True))
+    select = exp.select(*items).from_(source, copy=False).join(lateral, join_type="LEFT", on=exp.Boolean(this=True), copy=False)
     ctx.keep_order(output, select, set(replaced))
     return StageResult(select, output)

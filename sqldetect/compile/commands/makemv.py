@@ -46,5 +46,5 @@ def makemv(ctx: StageContext, cmd: ast.MakemvCommand) -> StageResult:
     if not allow_empty:
         pieces = anon("list_filter", pieces, lam("piece", exp.NEQ(this=exp.column("piece"), expression=lit(""))))
     split = anon("flatten", anon("list_transform", as_list(value), lam(ELEMENT, pieces)))
-    result = exp.Case().when(exp.GT(this=anon("len", split), expression=lit(0)), split.copy())
+    result = exp.Case().when(exp.GT(this=anon("len", split), expression=lit(0)), split.copy(), copy=False)
     return ctx.with_changes([(cmd.field, Typed(result, Kind.MULTIVALUE))])

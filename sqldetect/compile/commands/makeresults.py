@@ -87,12 +87,12 @@ def values_relation(ctx: StageContext, names: list[str], rows: list[dict[str, ob
         tuples.append(exp.Tuple(expressions=[*cells, lit(number)]))
     if not tuples:
         select = exp.select(*[alias(null(kinds[n].sql_type), output.fields[n].column) for n in names],
-                            alias(lit(0), SEQ_COLUMN)).where(exp.Boolean(this=False))
+                            alias(lit(0), SEQ_COLUMN)).where(exp.Boolean(this=False), copy=False)
     else:
         values = exp.Values(expressions=tuples, alias=exp.TableAlias(
             this=exp.to_identifier("data", quoted=True),
             columns=[exp.to_identifier(c, quoted=True) for c in columns]))
-        select = exp.select(exp.Star()).from_(values)
+        select = exp.select(exp.Star()).from_(values, copy=False)
     output.hidden = [SEQ_COLUMN]
     output.order = [OrderKey(SEQ_COLUMN)]
     return StageResult(select, output)

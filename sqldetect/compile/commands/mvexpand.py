@@ -30,11 +30,11 @@ def mvexpand(ctx: StageContext, cmd: ast.MvexpandCommand) -> StageResult:
     value = ctx.field(cmd.field)
     output = ctx.input.copy()
     if value.kind is Kind.NULL:
-        return StageResult(exp.select(star()).from_(ctx.source()).where(exp.Boolean(this=False)), output)
+        return StageResult(exp.select(star()).from_(ctx.source(), copy=False).where(exp.Boolean(this=False), copy=False), output)
     info = ctx.input.fields[cmd.field]
     if value.kind is not Kind.MULTIVALUE:
         present = exp.Not(this=exp.Is(this=value.sql, expression=exp.Null()))
-        return StageResult(exp.select(star()).from_(ctx.source()).where(present), output)
+        return StageResult(exp.select(star()).from_(ctx.source(), copy=False).where(present, copy=False), output)
     values = col(info.column, SOURCE)
     if limit is not None:
         values = anon("list_slice", values, lit(1), lit(limit))
@@ -59,5 +59,5 @@ def mvexpand(ctx: StageContext, cmd: ast.MvexpandCommand) -> StageResult:
         output.order = []
     source = exp.Table(this=exp.to_identifier(ctx.source().name, quoted=True),
                        alias=exp.TableAlias(this=exp.to_identifier(SOURCE, quoted=True)))
-    select = exp.select(*items).from_(source).join(numbers)
+    select = exp.select(*items).from_(source, copy=False).join(numbers, copy=False)
     return StageResult(select, output)

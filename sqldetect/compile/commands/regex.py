@@ -32,4 +32,4 @@ def regex(ctx: StageContext, cmd: ast.RegexCommand) -> StageResult:
     else:
         matches = any_value(value, lambda v: anon("regexp_matches", as_string(v), lit(converted)))
     condition = not_(coalesce(matches, FALSE)) if cmd.negate else matches
-    return StageResult(exp.select(star()).from_(ctx.source()).where(condition), ctx.input.copy())
+    return StageResult(exp.select(star()).from_(ctx.source(), copy=False).where(condition, copy=False), ctx.input.copy())

@@ -71,7 +71,7 @@ def rex(ctx: StageContext, cmd: ast.RexCommand) -> StageResult:
             if cmd.max_match > 1:
                 values = anon("list_slice", values, lit(1), lit(cmd.max_match))
             empty = exp.EQ(this=anon("len", values), expression=lit(0))
-            changes.append((name, Typed(exp.Case().when(empty, null("VARCHAR[]")).else_(values), Kind.MULTIVALUE)))
+            changes.append((name, Typed(exp.Case().when(empty, null("VARCHAR[]"), copy=False).else_(values, copy=False), Kind.MULTIVALUE)))
     return ctx.with_changes(changes)
 
 

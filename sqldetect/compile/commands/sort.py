@@ -38,9 +38,9 @@ def sort(ctx: StageContext, cmd: ast.SortCommand) -> StageResult:
     output = ctx.input.copy()
     output.order = sort_keys(ctx, cmd.keys, cmd.reverse) + list(ctx.input.order)
     limit = DEFAULT_LIMIT if cmd.limit is None else cmd.limit
-    select = exp.select(star()).from_(ctx.source())
+    select = exp.select(star()).from_(ctx.source(), copy=False)
     if limit > 0:
         number = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=order_by_expressions(output.order)),
                             over="OVER")
-        select = select.qualify(exp.LTE(this=number, expression=lit(limit)))
+        select = select.qualify(exp.LTE(this=number, expression=lit(limit)), copy=False)
     return StageResult(select, output)

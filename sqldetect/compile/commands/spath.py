@@ -113,7 +113,7 @@ def extract(text: exp.Expression, path: str, *, leaves_only: bool = False) -> Ty
         json_value = anon("json_extract_string", text.copy(), location)
         if leaves_only and not multi:
             scalar = exp.Not(this=anon("json_type", text.copy(), location.copy()).isin(lit("OBJECT"), lit("ARRAY")))
-            json_value = exp.Case().when(scalar, json_value)
+            json_value = exp.Case().when(scalar, json_value, copy=False)
         elif leaves_only:
             kinds = anon("json_type", text.copy(), location.copy())
             pairs = anon("list_zip", json_value, kinds)
@@ -128,14 +128,14 @@ def extract(text: exp.Expression, path: str, *, leaves_only: bool = False) -> Ty
         xml_value = xml_list if multi else anon("list_extract", xml_list, lit(1))
     case = exp.Case()
     if json_value is not None:
-        case = case.when(is_json, json_value)
+        case = case.when(is_json, json_value, copy=False)
     if xml_value is not None:
-        case = case.when(is_xml, xml_value)
+        case = case.when(is_xml, xml_value, copy=False)
     if json_value is None and xml_value is None:
         return Typed(exp.Null(), Kind.NULL)
     value: exp.Expression = case
     if multi:
-        value = exp.Case().when(exp.GT(this=anon("len", case), expression=lit(0)), case.copy())
+        value = exp.Case().when(exp.GT(this=anon("len", case), expression=lit(0)), case.copy(), copy=False)
     return Typed(value, Kind.MULTIVALUE if multi else Kind.STRING)
 
 

@@ -58,7 +58,7 @@ def group_select(ctx: StageContext, aggregations: list[ast.Aggregation], by: lis
         # one row per distinct value of each multivalue BY field
         replaced = [alias(anon("unnest", anon("list_distinct", col(relation.fields[n].column))),
                           relation.fields[n].column) for n in mv_by]
-        inner = exp.select(star(replace=replaced)).from_(from_)
+        inner = exp.select(star(replace=replaced)).from_(from_, copy=False)
         from_ = exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("split_by")))
         relation = relation.copy()
         for n in mv_by:
@@ -89,12 +89,12 @@ def group_select(ctx: StageContext, aggregations: list[ast.Aggregation], by: lis
             continue
         info = ctx.set_field(output, item.output, typed.kind)
         items.append(alias(typed.sql, info.column))
-    select = exp.select(*items).from_(from_)
+    select = exp.select(*items).from_(from_, copy=False)
     where = [c for c in [*conditions, extra_where] if c is not None]
     if where:
-        select = select.where(and_(*where))
+        select = select.where(and_(*where), copy=False)
     if group:
-        select = select.group_by(*group)
+        select = select.group_by(*group, copy=False)
     output.order = [OrderKey(output.fields[n].column, False, "raw" if output.fields[n].kind is Kind.TIME else "auto")
                     for n in by if n in output.fields]
     return StageResult(select, output)
@@ -142,7 +142,7 @@ def eventstats(ctx: StageContext, cmd: ast.StatsCommand) -> StageResult:
 
     for item in plan_aggregations(ctx, cmd.aggregations, ctx.input, exclude=set(by)):
         typed = translate_planned(ctx, item, ctx.input, order, over)
-        value = typed.sql if present is None else exp.Case().when(present.copy(), typed.sql)
+        value = typed.sql if present is None else exp.Case().when(present.copy(), typed.sql, copy=False)
         changes.append((item.output, Typed(value, typed.kind)))
     return ctx.with_changes(changes)
 
@@ -155,7 +155,7 @@ def _eventstats_shared_values(ctx: StageContext, cmd: ast.StatsCommand, by: list
     row's peers are aggregated and joined back."""
     del present  # rows without BY values have no peers, so they get no value
     row, peer, key = "_sqld_row", "_sqld_peer", "_sqld_key"
-    numbered = exp.select(star(), alias(exp.Window(this=exp.RowNumber(), over="OVER"), row)).from_(ctx.source())
+    numbered = exp.select(star(), alias(exp.Window(this=exp.RowNumber(), over="OVER"), row)).from_(ctx.source(), copy=False)
     ctes: list[tuple[str, exp.Expression]] = [("numbered", numbered)]
     pair_queries = []
     for i, name in enumerate(by, start=1):
@@ -163,17 +163,17 @@ def _eventstats_shared_values(ctx: StageContext, cmd: ast.StatsCommand, by: list
         value: exp.Expression = col(info.column)
         if info.kind is Kind.MULTIVALUE:
             value = anon("unnest", anon("list_distinct", value))
-        exploded = exp.select(col(row), alias(value, key)).from_(exp.Table(this=ident("numbered")))
+        exploded = exp.select(col(row), alias(value, key)).from_(exp.Table(this=ident("numbered")), copy=False)
         if info.kind is not Kind.MULTIVALUE:
-            exploded = exploded.where(exp.Not(this=exp.Is(this=col(info.column), expression=exp.Null())))
+            exploded = exploded.where(exp.Not(this=exp.Is(this=col(info.column), expression=exp.Null())), copy=False)
         ctes.append((f"by_values_{i}", exploded))
         pair_queries.append(
             exp.select(col(row, "a"), alias(col(row, "b"), peer))
-            .from_(exp.Table(this=ident(f"by_values_{i}"), alias=exp.TableAlias(this=ident("a"))))
+            .from_(exp.Table(this=ident(f"by_values_{i}"), alias=exp.TableAlias(this=ident("a"))), copy=False)
             .join(exp.Table(this=ident(f"by_values_{i}"), alias=exp.TableAlias(this=ident("b"))),
-                  on=exp.EQ(this=col(key, "a"), expression=col(key, "b")))
+                  on=exp.EQ(this=col(key, "a"), expression=col(key, "b")), copy=False)
         )
-    peers: exp.Expression = pair_queries[0].distinct()
+    peers: exp.Expression = pair_queries[0].distinct(copy=False)
     for query in pair_queries[1:]:
         peers = exp.Intersect(this=peers, expression=query, distinct=True)
     ctes.append(("peers", peers))
@@ -186,10 +186,10 @@ def _eventstats_shared_values(ctx: StageContext, cmd: ast.StatsCommand, by: list
         typed = translate_planned(ctx, item, ctx.input, order, lambda agg: agg)
         group_items.append(alias(typed.sql, f"_sqld_agg_{n}"))
         outputs.append((item.output, f"_sqld_agg_{n}", typed.kind))
-    groups = (exp.select(*group_items).from_(exp.Table(this=ident("peers")))
+    groups = (exp.select(*group_items).from_(exp.Table(this=ident("peers")), copy=False)
               .join(exp.Table(this=ident("numbered")), on=exp.EQ(this=col(row, "numbered"),
-                                                                   expression=col(peer, "peers")))
-              .group_by(col(row, "peers")))
+                                                                   expression=col(peer, "peers")), copy=False)
+              .group_by(col(row, "peers"), copy=False))
     ctes.append(("groups", groups))
 
     replaced: list[exp.Expression] = []
@@ -204,9 +204,9 @@ def _eventstats_shared_values(ctx: StageContext, cmd: ast.StatsCommand, by: list
             added.append(alias(col(agg_column), info.column))
     hidden = [row] + [agg for _, agg, _ in outputs]
     select = exp.select(star(exclude=hidden, replace=replaced), *added).from_(
-        exp.Table(this=ident("numbered"))).join(exp.Table(this=ident("groups")), using=[ident(row)], join_type="left")
+        exp.Table(this=ident("numbered")), copy=False).join(exp.Table(this=ident("groups")), using=[ident(row)], join_type="left", copy=False)
     for name, body in ctes:
-        select = select.with_(name, as_=body)
+        select = select.with_(name, as_=body, copy=False)
     ctx.keep_order(output, select, set())
     return StageResult(select, output)
 
@@ -250,7 +250,7 @@ def streamstats(ctx: StageContext, cmd: ast.StatsCommand) -> StageResult:
     present = and_(*(exp.Not(this=exp.Is(this=v.sql, expression=exp.Null())) for v in by_values)) if by else None
     for item in plan_aggregations(ctx, cmd.aggregations, ctx.input, exclude=set(by)):
         typed = translate_planned(ctx, item, ctx.input, order, over)
-        value = typed.sql if present is None else exp.Case().when(present.copy(), typed.sql)
+        value = typed.sql if present is None else exp.Case().when(present.copy(), typed.sql, copy=False)
         changes.append((item.output, Typed(value, typed.kind)))
     result = ctx.with_changes(changes)
     if positional:
@@ -265,7 +265,7 @@ def _read_with_position(select: exp.Select, ctx: StageContext, order: list[exp.O
     """Make ``select`` read its input numbered in the current order (column ``_sqld_pos``), and not pass
     that column on."""
     number = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[o.copy() for o in order]), over="OVER")
-    numbered = exp.select(star(), alias(number, POSITION)).from_(ctx.source())
+    numbered = exp.select(star(), alias(number, POSITION)).from_(ctx.source(), copy=False)
     select.set("from_", exp.From(this=exp.Subquery(this=numbered, alias=exp.TableAlias(this=ident("numbered")))))
     passthrough = select.expressions[0]
     assert isinstance(passthrough, exp.Star)

@@ -63,7 +63,7 @@ def timechart(ctx: StageContext, cmd: ast.TimechartCommand) -> StageResult:
         raise ctx.error("timechart needs _time in its input rows")
     span = ctx.option_span("span")
     bucket = time_bucket_sql(ctx, time.sql, cmd.span_value, span, cmd.option("aligntime"))
-    bucketed = exp.select(star(replace=[alias(bucket, ctx.input.fields["_time"].column)])).from_(ctx.source())
+    bucketed = exp.select(star(replace=[alias(bucket, ctx.input.fields["_time"].column)])).from_(ctx.source(), copy=False)
     grouped = group_select(ctx, cmd.aggregations, ["_time"], source=subquery(bucketed, "bucketed"))
     output = grouped.relation
     output.order = [OrderKey(output.fields["_time"].column)]
@@ -73,7 +73,7 @@ def timechart(ctx: StageContext, cmd: ast.TimechartCommand) -> StageResult:
     time_column = output.fields["_time"].column
     step = _interval(ctx, cmd.span_value, span)
     grid = exp.select(alias(anon("unnest", anon("range", exp.Min(this=col(time_column)), exp.Add(
-        this=exp.Max(this=col(time_column)), expression=step), step.copy())), time_column)).from_(BUCKETS)
+        this=exp.Max(this=col(time_column)), expression=step), step.copy())), time_column)).from_(BUCKETS, copy=False)
     zero = {item.output for item in plan_aggregations(ctx, cmd.aggregations, ctx.input, exclude={"_time"})
             if item.func.lower() in ZERO_WHEN_EMPTY}
     items: list[exp.Expression] = [col(time_column, GRID)]
@@ -84,7 +84,7 @@ def timechart(ctx: StageContext, cmd: ast.TimechartCommand) -> StageResult:
         if info.name in zero:
             value = exp.Coalesce(this=value, expressions=[lit(0)])
         items.append(alias(value, info.column))
-    select = exp.select(*items).from_(subquery(grid, GRID)).join(
-        BUCKETS, join_type="LEFT", on=exp.EQ(this=col(time_column, GRID), expression=col(time_column, BUCKETS)))
-    select = select.with_(BUCKETS, as_=grouped.select)
+    select = exp.select(*items).from_(subquery(grid, GRID), copy=False).join(
+        BUCKETS, join_type="LEFT", on=exp.EQ(this=col(time_column, GRID), expression=col(time_column, BUCKETS)), copy=False)
+    select = select.with_(BUCKETS, as_=grouped.select, copy=False)
     return StageResult(select, output)

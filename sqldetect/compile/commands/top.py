@@ -76,7 +76,7 @@ def top(ctx: StageContext, cmd: ast.TopCommand) -> StageResult:
     group_total = exp.Window(this=exp.Sum(this=count_col.copy()), partition_by=[c.copy() for c in by_cols],
                              over="OVER")
     ranked = exp.select(exp.Star(), alias(group_total, "_sqld_group_total"), alias(rank, SEQ_COLUMN)).from_(
-        exp.Subquery(this=grouped.select, alias=exp.TableAlias(this=exp.to_identifier("counted", quoted=True))))
+        exp.Subquery(this=grouped.select, alias=exp.TableAlias(this=exp.to_identifier("counted", quoted=True))), copy=False)
 
     output = Relation()
     kinds: dict[str, Kind] = {}
@@ -110,21 +110,21 @@ def top(ctx: StageContext, cmd: ast.TopCommand) -> StageResult:
         return as_string(typed) if kinds[name] is Kind.STRING and typed.kind is not Kind.STRING else typed.sql
 
     shown = exp.select(*row_items({n: value(n) for n in by + fields}, col(counted.fields[TOTAL].column),
-                                  col("_sqld_group_total"), col(SEQ_COLUMN))).from_(RANKED)
+                                  col("_sqld_group_total"), col(SEQ_COLUMN))).from_(RANKED, copy=False)
     if limit > 0:
-        shown = shown.where(exp.LTE(this=col(SEQ_COLUMN), expression=lit(limit)))
+        shown = shown.where(exp.LTE(this=col(SEQ_COLUMN), expression=lit(limit)), copy=False)
     body: exp.Expression = shown
     if useother and limit > 0:
         other_values = {n: col(counted.fields[n].column) for n in by}
         other_values.update({n: lit(otherstr) for n in fields})
         rest = exp.Sum(this=col(counted.fields[TOTAL].column))
         other = exp.select(*row_items(other_values, rest, exp.Max(this=col("_sqld_group_total")),
-                                      lit(limit + 1))).from_(RANKED).where(
-            exp.GT(this=col(SEQ_COLUMN), expression=lit(limit)))
+                                      lit(limit + 1))).from_(RANKED, copy=False).where(
+            exp.GT(this=col(SEQ_COLUMN), expression=lit(limit)), copy=False)
         if by:
-            other = other.group_by(*[col(counted.fields[n].column) for n in by])
+            other = other.group_by(*[col(counted.fields[n].column) for n in by], copy=False)
         body = exp.Union(this=shown, expression=other, distinct=False)
-    body = body.with_(RANKED, as_=ranked)  # type: ignore[attr-defined]
+    body = body.with_(RANKED, as_=ranked, copy=False)  # type: ignore[attr-defined]
     output.hidden = [SEQ_COLUMN]
     output.order = [OrderKey(output.fields[n].column, False, "raw" if kinds[n] is Kind.TIME else "auto")
                     for n in by] + [OrderKey(SEQ_COLUMN)]

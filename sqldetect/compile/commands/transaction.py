@@ -111,9 +111,9 @@ def transaction(ctx: StageContext, cmd: ast.TransactionCommand) -> StageResult:
         alias(_condition(ctx, cmd.endswith), END),
         alias(epoch(time.sql.copy()), T),
         alias(_window(exp.RowNumber(), group, newest_first), POS),
-    ).from_(ctx.source())
+    ).from_(ctx.source(), copy=False)
     if present:
-        flagged = flagged.where(and_(*present))
+        flagged = flagged.where(and_(*present), copy=False)
 
     # 2. where a new transaction begins (walking newest first)
     by_position = [exp.Ordered(this=col(POS), desc=False)]
@@ -125,15 +125,15 @@ def transaction(ctx: StageContext, cmd: ast.TransactionCommand) -> StageResult:
         breaks.append(col(END))
     if starts:
         breaks.append(coalesce(_window(anon("lag", col(START)), group, by_position), FALSE))
-    marked = exp.select(star(), alias(or_(*breaks), NEW)).from_("flagged")
+    marked = exp.select(star(), alias(or_(*breaks), NEW)).from_("flagged", copy=False)
 
     if maxspan is None:
         numbered = exp.select(star(), alias(_window(exp.Sum(this=exp.Cast(
-            this=col(NEW), to=exp.DataType.build("INTEGER"))), group, by_position), TXN)).from_("marked")
+            this=col(NEW), to=exp.DataType.build("INTEGER"))), group, by_position), TXN)).from_("marked", copy=False)
         chunk = exp.IntDiv(this=exp.Paren(this=exp.Sub(this=_window(exp.RowNumber(), [*group, col(TXN)],
                                                                         by_position), expression=lit(1))),
                            expression=lit(maxevents))
-        chunked = exp.select(star(), alias(chunk, CHUNK)).from_("numbered")
+        chunked = exp.select(star(), alias(chunk, CHUNK)).from_("numbered", copy=False)
         ctes = [("flagged", flagged), ("marked", marked), ("numbered", numbered), ("chunked", chunked)]
         recursive = False
     else:
@@ -141,13 +141,13 @@ def transaction(ctx: StageContext, cmd: ast.TransactionCommand) -> StageResult:
         chunked = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("m", quoted=True)),
                              col(TXN, "w"), alias(lit(0), CHUNK)).from_(
             exp.Table(this=exp.to_identifier("marked", quoted=True), alias=exp.TableAlias(
-                this=exp.to_identifier("m", quoted=True)))).join(
+                this=exp.to_identifier("m", quoted=True))), copy=False).join(
             exp.Table(this=exp.to_identifier("walk", quoted=True), alias=exp.TableAlias(
                 this=exp.to_identifier("w", quoted=True))), join_type="INNER",
             on=and_(*[exp.NullSafeEQ(this=col(ctx.input.fields[n].column, "m"),
                                      expression=col(ctx.input.fields[n].column, "w")) for n in fields
                       if ctx.field(n).kind is not Kind.NULL],
-                    exp.EQ(this=col(POS, "m"), expression=col(POS, "w"))))
+                    exp.EQ(this=col(POS, "m"), expression=col(POS, "w"))), copy=False)
         ctes = [("flagged", flagged), ("marked", marked), ("walk", walked), ("chunked", chunked)]
         recursive = True
 
@@ -198,12 +198,12 @@ def transaction(ctx: StageContext, cmd: ast.TransactionCommand) -> StageResult:
         info = FieldInfo("closed_txn", Kind.NUMBER, ctx.new_column("closed_txn", output))
         output.fields["closed_txn"] = info
         closed = and_(*complete) if complete else exp.Boolean(this=True)
-        items.append(alias(exp.Case().when(closed, lit(1)).else_(lit(0)), info.column))
-    select = exp.select(*items).from_("chunked").group_by(*[g.copy() for g in group], col(TXN), col(CHUNK))
+        items.append(alias(exp.Case().when(closed, lit(1), copy=False).else_(lit(0), copy=False), info.column))
+    select = exp.select(*items).from_("chunked", copy=False).group_by(*[g.copy() for g in group], col(TXN), col(CHUNK), copy=False)
     if complete and not keepevicted:
-        select = select.having(and_(*complete))
+        select = select.having(and_(*complete), copy=False)
     for name, query in ctes:
-        select = select.with_(name, as_=query)
+        select = select.with_(name, as_=query, copy=False)
     if recursive:
         select.args["with_"].set("recursive", True)
     output.order = [OrderKey(output.fields["_time"].column, descending=True)]
@@ -216,7 +216,7 @@ def _walk(ctx: StageContext, fields: list[str], maxspan: float, maxevents: int) 
     (group..., position, transaction number, newest time, event count)."""
     keys = [ctx.input.fields[n].column for n in fields if ctx.field(n).kind is not Kind.NULL]
     first = exp.select(*[col(k) for k in keys], col(POS), alias(lit(1), TXN), alias(col(T), "_sqld_first"),
-                       alias(lit(1), "_sqld_count")).from_("marked").where(exp.EQ(this=col(POS), expression=lit(1)))
+                       alias(lit(1), "_sqld_count")).from_("marked", copy=False).where(exp.EQ(this=col(POS), expression=lit(1)), copy=False)
     nxt = exp.Table(this=exp.to_identifier("marked", quoted=True), alias=exp.TableAlias(
         this=exp.to_identifier("n", quoted=True)))
     split = or_(col(NEW, "n"),
@@ -224,11 +224,11 @@ def _walk(ctx: StageContext, fields: list[str], maxspan: float, maxevents: int) 
                 exp.GTE(this=col("_sqld_count", "w"), expression=lit(maxevents)))
     step = exp.select(
         *[col(k, "n") for k in keys], col(POS, "n"),
-        exp.Case().when(split, exp.Add(this=col(TXN, "w"), expression=lit(1))).else_(col(TXN, "w")),
-        exp.Case().when(split.copy(), col(T, "n")).else_(col("_sqld_first", "w")),
-        exp.Case().when(split.copy(), lit(1)).else_(exp.Add(this=col("_sqld_count", "w"), expression=lit(1))),
+        exp.Case().when(split, exp.Add(this=col(TXN, "w"), expression=lit(1)), copy=False).else_(col(TXN, "w"), copy=False),
+        exp.Case().when(split.copy(), col(T, "n"), copy=False).else_(col("_sqld_first", "w"), copy=False),
+        exp.Case().when(split.copy(), lit(1), copy=False).else_(exp.Add(this=col("_sqld_count", "w"), expression=lit(1)), copy=False),
     ).from_(exp.Table(this=exp.to_identifier("walk", quoted=True), alias=exp.TableAlias(
-        this=exp.to_identifier("w", quoted=True)))).join(nxt, join_type="INNER", on=and_(
+        this=exp.to_identifier("w", quoted=True))), copy=False).join(nxt, join_type="INNER", on=and_(
             *[exp.NullSafeEQ(this=col(k, "n"), expression=col(k, "w")) for k in keys],
-            exp.EQ(this=col(POS, "n"), expression=exp.Add(this=col(POS, "w"), expression=lit(1)))))
+            exp.EQ(this=col(POS, "n"), expression=exp.Add(this=col(POS, "w"), expression=lit(1)))), copy=False)
     return exp.Union(this=first, expression=step, distinct=False)

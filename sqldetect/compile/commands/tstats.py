@@ -87,9 +87,9 @@ def tstats(ctx: StageContext, cmd: ast.TstatsCommand) -> StageResult:
         items.append(alias(b.transformed.sql, synthetic))
         names.append(synthetic)
         renames[synthetic] = b.name
-    inner = exp.select(*items).from_(source)
+    inner = exp.select(*items).from_(source, copy=False)
     if condition is not None:
-        inner = inner.where(condition)
+        inner = inner.where(condition, copy=False)
     subquery = exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("tstats_input")))
     result = group_select(ctx, cmd.aggregations, names, source=subquery, relation=inner_relation)
     return _rename_outputs(ctx, result, renames)
