@@ -838,7 +838,11 @@ _CACHE_LIMIT = 256
 
 
 def _schema_key(schema: Any) -> tuple[tuple[str, str, str], ...]:
-    return tuple((f.name, f.kind.value, f.column_name) for f in schema)
+    key = getattr(schema, "_sqldetect_key", None)
+    if key is None:  # a run translates many rules against one schema: build the key once
+        key = tuple((f.name, f.kind.value, f.column_name) for f in schema)
+        schema._sqldetect_key = key
+    return key
 
 
 def text_span(ctx: StageContext, needle: str) -> Any:

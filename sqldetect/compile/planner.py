@@ -70,7 +70,7 @@ class Compiler:
         self.files: list[str] = []
         self._source: tuple[str, Relation] | None = None
         #: the fields the whole query may read by name (None: any field), for choosing derived fields
-        self._demand: set[str] | None = None
+        self._pipeline: ast.Pipeline | None = None
 
     # ------------------------------------------------------------------------------------------------
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
@@ -81,7 +81,7 @@ class Compiler:
         self.source = pipeline.source
         self.stages = []
         self._source = None
-        self._demand = query_demand(pipeline)
+        self._pipeline = pipeline  # its field demand is worked out only if derived fields need it
         last_name, relation = self._compile_chain(pipeline, prefix="s")
         final = self._final_select(last_name, relation)
         return CompiledQuery(list(self.stages), final, relation, list(self.notes), list(self.files))
@@ -148,7 +148,7 @@ class Compiler:
             return table, relation
         from sqldetect.compile.derived import referenced
 
-        needed = referenced(fields, self.source, self._demand)
+        needed = referenced(fields, self.source, query_demand(self._pipeline))
         if not needed:
             return table, relation
         from sqldetect.compile.source import source_stage

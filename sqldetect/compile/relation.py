@@ -32,13 +32,7 @@ class Kind(str, Enum):
 
     @staticmethod
     def of_field(kind: FieldKind) -> Kind:
-        return {
-            FieldKind.STRING: Kind.STRING,
-            FieldKind.NUMBER: Kind.NUMBER,
-            FieldKind.TIME: Kind.TIME,
-            FieldKind.MULTIVALUE: Kind.MULTIVALUE,
-            FieldKind.BOOLEAN: Kind.BOOLEAN,
-        }[kind]
+        return _OF_FIELD[kind]
 
     @property
     def sql_type(self) -> str:
@@ -60,6 +54,15 @@ class Kind(str, Enum):
             Kind.BOOLEAN: FieldKind.BOOLEAN,
             Kind.NULL: FieldKind.STRING,
         }[self]
+
+
+_OF_FIELD = {
+    FieldKind.STRING: Kind.STRING,
+    FieldKind.NUMBER: Kind.NUMBER,
+    FieldKind.TIME: Kind.TIME,
+    FieldKind.MULTIVALUE: Kind.MULTIVALUE,
+    FieldKind.BOOLEAN: Kind.BOOLEAN,
+}
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,16 @@ class Relation:
 
     @classmethod
     def from_schema(cls, schema: Schema) -> Relation:
-        """The relation of a base event table: its fields, ordered newest first (``_time`` then ``_serial``)."""
+        """The relation of a base event table: its fields, ordered newest first (``_time`` then ``_serial``).
+        Built once per schema object (a run translates many rules against one wide schema) and copied."""
+        cached = getattr(schema, "_sqldetect_relation", None)
+        if cached is None:
+            cached = cls._build_from_schema(schema)
+            schema._sqldetect_relation = cached  # type: ignore[attr-defined]
+        return cached.copy()
+
+    @classmethod
+    def _build_from_schema(cls, schema: Schema) -> Relation:
         fields = {f.name: FieldInfo(f.name, Kind.of_field(f.kind), f.column_name) for f in schema}
         order: list[OrderKey] = []
         if "_time" in fields:

@@ -54,16 +54,17 @@ def rename(ctx: StageContext, cmd: ast.RenameCommand) -> StageResult:
     output = Relation(order=[], hidden=list(ctx.input.hidden), events=ctx.input.events)
     renames: list[exp.Expression] = []
     new_columns: dict[str, str] = {}
+    # Columns not renamed still hold their names (avoid them too); taken = columns already given out.
+    pending = {s.column.lower() for s in slots if s.name == s.column}
+    taken = {h.lower() for h in output.hidden}
     for slot in slots:
         column = slot.column
         if slot.name != column:
-            probe = Relation({k: v for k, v in output.fields.items()}, hidden=output.hidden)
-            # Columns not renamed yet still hold their names: avoid them too.
-            pending = {s.column.lower() for s in slots if s.name == s.column}
-            wanted = ctx.new_column(slot.name, probe)
-            if wanted.lower() in pending and wanted.lower() != column.lower():
+            wanted = slot.name
+            clash = taken if wanted.lower() == column.lower() else taken | pending
+            if wanted.lower() in clash:
                 n = 2
-                while f"{slot.name}__{n}".lower() in pending | probe.columns():
+                while f"{slot.name}__{n}".lower() in clash:
                     n += 1
                 wanted = f"{slot.name}__{n}"
             if wanted != column:
@@ -71,6 +72,7 @@ def rename(ctx: StageContext, cmd: ast.RenameCommand) -> StageResult:
                 new_columns[column] = wanted
                 column = wanted
         output.fields[slot.name] = FieldInfo(slot.name, slot.kind, column)
+        taken.add(column.lower())
     args: dict[str, object] = {}
     if removed:
         args["except_"] = [col(c) for c in removed]
