@@ -67,7 +67,11 @@ def schema_ordered(event: Mapping, fields: dict[tuple[str, int], list[str]]) -> 
     return {**event, "data": {name: data[name] for name in expected}}
 
 
-def _write_evtx(source: Path, target: Path, fields: dict[tuple[str, int], list[str]]) -> int:
+def write_fixture_evtx(source: Path, target: Path, fields: dict[tuple[str, int], list[str]] | None = None) -> int:
+    """Write a YAML/JSON event source to ``target`` as EVTX, EventData in template order (``fields``, default
+    the shipped templates); a bad event raises ``FixtureError`` naming the file, event, line and field."""
+    if fields is None:
+        fields = message_fields()
     with EvtxWriter(target) as writer:
         for item in read_events(source):
             if isinstance(item, InvalidEventError):
@@ -111,7 +115,7 @@ def generate(directory: Path, target: Path | None = None) -> list[tuple[Path, in
         if len(names) == 2:
             count = _write_json(source, target / names[0], target / names[1])
         else:
-            count = _write_evtx(source, target / names[0], fields)
+            count = write_fixture_evtx(source, target / names[0], fields)
         written.extend((target / name, count) for name in names)
     return written
 
