@@ -130,6 +130,9 @@ class DetectionResult:
     stage: str | None = None
     error: str | None = None
     reason: str | None = None
+    #: whether the search starts with ``| tstats`` or ``| from datamodel`` (the data model detections, which
+    #: coverage also reports apart from the searches over raw events)
+    datamodel: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -142,6 +145,7 @@ class DetectionResult:
             "stage": self.stage,
             "error": self.error,
             "reason": self.reason,
+            "datamodel": self.datamodel,
         }
 
 
@@ -190,6 +194,10 @@ class CoverageReport:
         statuses = [s for s in STATUSES if any(r.status == s for r in self.results)]
         statuses += sorted({r.status for r in self.results} - set(STATUSES))
         groups += [(s, [r for r in self.results if r.status == s]) for s in statuses]
+        if any(r.datamodel for r in self.results):
+            production = [r for r in self.results if r.status == "production"]
+            groups += [("  data model", [r for r in production if r.datamodel]),
+                       ("  raw events", [r for r in production if not r.datamodel])]
         for label, results in groups:
             cells = [_fraction(sum(1 for r in results if p in r.passed), len(results)) for p in self.phases]
             lines.append(f"  {label:<13}" + "".join(f"{c:>{width + 9}}" for c in cells))
@@ -257,7 +265,8 @@ def run_coverage(
 
 
 def _run_one(attempt: Attempt, phases: Sequence[Phase]) -> DetectionResult:
-    result = DetectionResult(attempt.id, attempt.name, attempt.status, ok=True)
+    result = DetectionResult(attempt.id, attempt.name, attempt.status, ok=True,
+                             datamodel=bool(_DATAMODEL_SEARCH.match(attempt.search)))
     for name, phase in phases:
         try:
             phase(attempt)
@@ -283,6 +292,7 @@ def _run_one(attempt: Attempt, phases: Sequence[Phase]) -> DetectionResult:
     return result
 
 
+_DATAMODEL_SEARCH = re.compile(r"\s*\|\s*(?:tstats\b|from\s+datamodel\b)", re.IGNORECASE)
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|«[^»]*»")
 _NUMBER = re.compile(r"\b\d+\b")
 _WHERE = re.compile(r" in (?:/|[A-Za-z]:\\)\S*(?:, \S+)*$")  # "... not found in /abs/dir": the place, not the cause

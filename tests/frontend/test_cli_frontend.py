@@ -295,6 +295,9 @@ def test_coverage_summary_reasons_statuses_and_json(tmp_path: Path) -> None:
         ("6", False, "translate"),
     ]
     assert results[4]["stage"] == "2 (rex)" and "rex needs a quoted" in results[4]["error"]
+    assert [r["datamodel"] for r in results] == [True, False, False, False, False, False]
+    assert any(line.startswith("    data model ") and "1/1 (100.0%)" in line for line in lines)
+    assert any(line.startswith("    raw events ") and line.count("/3 ") == 4 for line in lines)
     assert results[3]["stage"] == "2"
 
 
