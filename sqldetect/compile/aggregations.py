@@ -21,7 +21,18 @@ from sqlglot import exp
 
 from sqldetect.compile import wildcards
 from sqldetect.compile.relation import Kind, Relation
-from sqldetect.compile.sql import anon, cast, coalesce, epoch, from_epoch, func, lam, lit, number_to_string, try_cast
+from sqldetect.compile.sql import (
+    anon,
+    cast,
+    coalesce,
+    epoch,
+    from_epoch,
+    func,
+    lam,
+    lit,
+    number_to_string,
+    try_cast,
+)
 from sqldetect.compile.typed import ELEMENT, Typed, as_number, as_string
 from sqldetect.spl import ast
 
