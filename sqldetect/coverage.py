@@ -1,8 +1,10 @@
 """How much of a detection corpus sqldetect handles, phase by phase.
 
 A corpus directory holds ``detections.jsonl`` (one detection a line, SPL in ``search``) and
-``macros.jsonl``. Each detection goes through an ordered list of *phases* (today ``expand`` then ``parse``;
-later issues append ``translate`` and ``execute``) and stops at the first phase that fails. The result is
+``macros.jsonl`` (and, optionally, ``lookups.jsonl`` + ``lookups/``). Each detection goes through an ordered list
+of *phases* (``expand``, ``parse``, then with ``SqlPhases`` ``translate`` and ``execute``) and stops at the first
+phase that fails. ``execute`` runs the SQL on an EMPTY event table of the Windows event schema: it proves DuckDB
+binds and runs the query (every column, function and lookup file resolves), not that it finds anything. The result is
 plain data (``CoverageReport``): one ``DetectionResult`` per detection plus the phase order, from which the
 CLI prints totals, the commonest failure reasons and the split by status.
 
@@ -23,14 +25,17 @@ from typing import Any
 
 from sqldetect.errors import MacroError, SqlDetectError, UnsupportedError
 from sqldetect.macros import MacroLibrary
+from sqldetect.schema import Schema
 from sqldetect.spl import ast
 
 __all__ = [
     "DEFAULT_PHASES",
+    "PHASE_NAMES",
     "Attempt",
     "CoverageReport",
     "DetectionResult",
     "Phase",
+    "SqlPhases",
     "load_corpus_library",
     "reason_key",
     "run_coverage",
@@ -68,6 +73,43 @@ def _parse(attempt: Attempt) -> None:
 
 
 DEFAULT_PHASES: tuple[Phase, ...] = (("expand", _expand), ("parse", _parse))
+PHASE_NAMES = ("expand", "parse", "translate", "execute")
+
+
+class SqlPhases:
+    """The ``translate`` and ``execute`` phases, sharing one in-memory engine over an empty event table.
+
+    The engine is built the way ``sqldetect run`` builds one (shipped data models and calculated fields, the
+    given lookups), so a detection that passes here is one ``run`` would accept; queries run locked down, as
+    in ``run``. ``schema``: the event fields to translate against (default: the Windows event schema).
+    """
+
+    def __init__(self, lookups: Any = None, schema: Schema | None = None) -> None:
+        from sqldetect.compile import default_schema
+        from sqldetect.engine import Engine
+
+        schema = schema if schema is not None else default_schema()
+        self.engine = Engine(lookups=lookups, schema=schema)
+        schema.create_empty_table(self.engine.con, self.engine.table)
+
+    def translate(self, attempt: Attempt) -> None:
+        from sqldetect.compile import compile_pipeline
+
+        assert attempt.pipeline is not None
+        compiled = compile_pipeline(attempt.pipeline, self.engine.schema(), self.engine.options(attempt.id))
+        compiled.sql()  # printing can fail too (a pipeline too deep for the printer): part of translating
+        attempt.artifacts["compiled"] = compiled
+
+    def execute(self, attempt: Attempt) -> None:
+        self.engine.execute(attempt.artifacts["compiled"], attempt.id)
+
+    def phases(self, until: str = "execute") -> list[Phase]:
+        """The phases up to and including ``until`` (one of ``PHASE_NAMES``)."""
+        every: list[Phase] = [*DEFAULT_PHASES, ("translate", self.translate), ("execute", self.execute)]
+        return every[: PHASE_NAMES.index(until) + 1]
+
+    def close(self) -> None:
+        self.engine.close()
 
 
 @dataclass
@@ -88,6 +130,9 @@ class DetectionResult:
     stage: str | None = None
     error: str | None = None
     reason: str | None = None
+    #: whether the search starts with ``| tstats`` or ``| from datamodel`` (the data model detections, which
+    #: coverage also reports apart from the searches over raw events)
+    datamodel: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -100,6 +145,7 @@ class DetectionResult:
             "stage": self.stage,
             "error": self.error,
             "reason": self.reason,
+            "datamodel": self.datamodel,
         }
 
 
@@ -137,21 +183,41 @@ class CoverageReport:
         return [r.to_dict() for r in self.results]
 
     def render(self, top: int = 15) -> str:
-        """The human summary; its last line is ``<last phase> P/N`` (``parse P/N`` today)."""
-        last = self.phases[-1]
-        lines = [
-            f"coverage of {self.total} detections in {self.directory} (phases: {', '.join(self.phases)})"
-        ]
-        lines += [f"  {phase:<10} {self.passed(phase)}/{self.total}" for phase in self.phases]
-        lines.append(f"by status ({last}):")
-        lines += [f"  {status:<13} {ok}/{n}" for status, (ok, n) in self.by_status(last).items()]
+        """The human summary: a table of how many detections got through each phase, for all of them and per
+        status (``production`` is the figure that matters), the commonest failure reasons overall and among
+        production detections, and a last line ``parse P/N translate T/N execute E/N`` (every phase after
+        ``expand``) that scripts can read."""
+        lines = [f"coverage of {self.total} detections in {self.directory} (phases: {', '.join(self.phases)})"]
+        width = max(12, *(len(p) + 2 for p in self.phases))
+        lines.append(f"  {'':<13}" + "".join(f"{p:>{width + 9}}" for p in self.phases))
+        groups: list[tuple[str, list[DetectionResult]]] = [("all", self.results)]
+        statuses = [s for s in STATUSES if any(r.status == s for r in self.results)]
+        statuses += sorted({r.status for r in self.results} - set(STATUSES))
+        groups += [(s, [r for r in self.results if r.status == s]) for s in statuses]
+        if any(r.datamodel for r in self.results):
+            production = [r for r in self.results if r.status == "production"]
+            groups += [("  data model", [r for r in production if r.datamodel]),
+                       ("  raw events", [r for r in production if not r.datamodel])]
+        for label, results in groups:
+            cells = [_fraction(sum(1 for r in results if p in r.passed), len(results)) for p in self.phases]
+            lines.append(f"  {label:<13}" + "".join(f"{c:>{width + 9}}" for c in cells))
         reasons = self.reasons()
         if reasons:
-            lines.append(f"commonest failure reasons ({len(reasons)} distinct):")
+            lines.append(f"commonest failure reasons, all detections ({len(reasons)} distinct):")
             lines += [f"  {count:>5}  {reason}" for reason, count in reasons.most_common(top)]
+        production = Counter(r.reason for r in self.results if r.reason is not None and r.status == "production")
+        if production:
+            lines.append(f"failure reasons, production detections ({sum(production.values())} detections):")
+            lines += [f"  {count:>5}  {reason}" for reason, count in production.most_common(top)]
         lines += [f"warning: {w}" for w in self.warnings]
-        lines.append(f"{last} {self.passed(last)}/{self.total}")
+        shown = [p for p in self.phases if p != "expand"] or self.phases
+        lines.append(" ".join(f"{p} {self.passed(p)}/{self.total}" for p in shown))
         return "\n".join(lines)
+
+
+def _fraction(passed: int, total: int) -> str:
+    percent = f"{100 * passed / total:.1f}%" if total else "-"
+    return f"{passed}/{total} ({percent})"
 
 
 def load_corpus_library(directory: str | Path, macro_files: Iterable[str | Path] = ()) -> MacroLibrary:
@@ -199,7 +265,8 @@ def run_coverage(
 
 
 def _run_one(attempt: Attempt, phases: Sequence[Phase]) -> DetectionResult:
-    result = DetectionResult(attempt.id, attempt.name, attempt.status, ok=True)
+    result = DetectionResult(attempt.id, attempt.name, attempt.status, ok=True,
+                             datamodel=bool(_DATAMODEL_SEARCH.match(attempt.search)))
     for name, phase in phases:
         try:
             phase(attempt)
@@ -214,12 +281,21 @@ def _run_one(attempt: Attempt, phases: Sequence[Phase]) -> DetectionResult:
                     f"{loc.stage_index} ({loc.stage_name})" if loc.stage_name else str(loc.stage_index)
                 )
             return result
+        except Exception as exc:  # a bug in one phase must not stop the measurement of the others
+            result.ok = False
+            result.phase = name
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            result.error = f"rule {attempt.id}: internal error: {type(exc).__name__}: {first}"
+            result.reason = f"{name}: internal error: {type(exc).__name__}"
+            return result
         result.passed.append(name)
     return result
 
 
+_DATAMODEL_SEARCH = re.compile(r"\s*\|\s*(?:tstats\b|from\s+datamodel\b)", re.IGNORECASE)
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|«[^»]*»")
 _NUMBER = re.compile(r"\b\d+\b")
+_WHERE = re.compile(r" in (?:/|[A-Za-z]:\\)\S*(?:, \S+)*$")  # "... not found in /abs/dir": the place, not the cause
 
 
 def reason_key(exc: SqlDetectError) -> str:
@@ -235,6 +311,7 @@ def reason_key(exc: SqlDetectError) -> str:
     if isinstance(exc, MacroError):
         return message.split(" (while expanding")[0]
     message = _QUOTED.sub("…", message)
+    message = _WHERE.sub("", message)
     message = _NUMBER.sub("N", message)
     stage = exc.location.stage_name
     return f"[{stage}] {message[:80]}" if stage else message[:80]

@@ -30,6 +30,11 @@ class FieldKind(StrEnum):
     MULTIVALUE = "multivalue"  # VARCHAR[]: Splunk's multivalue field
     BOOLEAN = "boolean"  # only inside expressions; never stored as a field by SPL
 
+    @property
+    def sql_type(self) -> str:
+        """The DuckDB column type that stores this kind (an empty table of a schema uses it)."""
+        return _SQL_TYPES[self]
+
     @staticmethod
     def from_duckdb_type(type_name: str) -> FieldKind:
         t = type_name.upper()
@@ -44,6 +49,10 @@ class FieldKind(StrEnum):
         if t.startswith(numeric):
             return FieldKind.NUMBER
         return FieldKind.STRING
+
+
+_SQL_TYPES = {FieldKind.STRING: "VARCHAR", FieldKind.NUMBER: "DOUBLE", FieldKind.TIME: "TIMESTAMP",
+              FieldKind.MULTIVALUE: "VARCHAR[]", FieldKind.BOOLEAN: "BOOLEAN"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +98,15 @@ class Schema:
     def from_mapping(cls, mapping: dict[str, str]) -> Schema:
         """Build from ``{field: kind}`` (as in a ``--schema`` YAML/JSON file)."""
         return cls(Field(name, FieldKind(kind)) for name, kind in mapping.items())
+
+    def create_empty_table(self, con: duckdb.DuckDBPyConnection, table: str = "events") -> None:
+        """Create ``table`` with one column per field and no rows: enough for DuckDB to bind and run any
+        translated query (coverage measurement, ``validate`` without events)."""
+        from sqlglot import exp
+
+        columns = ", ".join(f"{exp.to_identifier(f.column_name, quoted=True).sql('duckdb')} {f.kind.sql_type}"
+                            for f in self)
+        con.execute(f"CREATE TABLE {exp.to_identifier(table, quoted=True).sql('duckdb')} ({columns})")
 
     @classmethod
     def from_duckdb(cls, con: duckdb.DuckDBPyConnection, table: str = "events") -> Schema:

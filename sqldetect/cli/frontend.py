@@ -137,6 +137,12 @@ def explain_command(
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @_MACROS_OPTION
 @click.option(
+    "--lookups", "lookup_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Lookup CSV directory (default: DIRECTORY/lookups, with DIRECTORY/lookups.jsonl definitions).")
+@click.option(
+    "--until", type=click.Choice(["parse", "translate", "execute"]), default="execute", show_default=True,
+    help="The last phase to run (parse alone takes a second; execute runs every query on an empty table).")
+@click.option(
     "--json",
     "json_out",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -145,26 +151,38 @@ def explain_command(
 @click.option("--top", default=15, show_default=True, help="How many failure reasons to list.")
 @click.pass_context
 def coverage_command(
-    ctx: click.Context, directory: Path, macro_files: tuple[Path, ...], json_out: Path | None, top: int
+    ctx: click.Context, directory: Path, macro_files: tuple[Path, ...], lookup_dir: Path | None, until: str,
+    json_out: Path | None, top: int
 ) -> None:
-    """Expand and parse every detection of DIRECTORY/detections.jsonl (macros from DIRECTORY/macros.jsonl).
+    """Expand, parse, translate and execute every detection of DIRECTORY/detections.jsonl.
 
-    The last line of the output is `parse P/N`.
+    Macros come from DIRECTORY/macros.jsonl, lookups from DIRECTORY/lookups (+ lookups.jsonl). The execute
+    phase runs each query on an empty event table of the Windows event schema: it shows DuckDB accepts and
+    runs the SQL, not that the detection finds anything. Results are split by status (production first
+    matters) with the commonest refusal reasons. The last line is `parse P/N translate T/N execute E/N`.
 
     \b
     Example:
       sqldetect coverage ../shared/corpus/escu
+      sqldetect coverage ../shared/corpus/escu --until parse --json coverage.json
     """
-    from sqldetect.coverage import load_corpus_library, run_coverage
+    from sqldetect.compile.lookups import LookupResolver
+    from sqldetect.coverage import SqlPhases, load_corpus_library, run_coverage
 
     if not (directory / "detections.jsonl").is_file():
         raise click.BadParameter(f"{directory} has no detections.jsonl", param_hint="DIRECTORY")
     try:
         library = load_corpus_library(directory, macro_files)
+        lookups_dir = lookup_dir or directory / "lookups"
+        lookups = LookupResolver.from_directory(lookups_dir) if lookups_dir.is_dir() else None
     except SqlDetectError as exc:
         _report(ctx, exc)
         ctx.exit(1)
-    report = run_coverage(directory, library=library)
+    sql_phases = SqlPhases(lookups=lookups)
+    try:
+        report = run_coverage(directory, library=library, phases=sql_phases.phases(until))
+    finally:
+        sql_phases.close()
     if json_out is not None:
         json_out.write_text(json.dumps(report.to_json(), indent=1) + "\n", encoding="utf-8")
     click.echo(report.render(top=top))

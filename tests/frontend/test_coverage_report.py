@@ -70,10 +70,11 @@ def test_render_ends_with_the_last_phase_count_and_json_has_every_detection(tmp_
     text = report.render()
     assert text.splitlines()[-1] == "check 2/5"
     assert "      2  check: unsupported: transaction" in text
-    assert "  production    1/3" in text
+    production = next(line for line in text.splitlines() if line.startswith("  production"))
+    assert production.split()[1:] == ["2/3", "(66.7%)", "1/3", "(33.3%)"]
     rows = report.to_json()
     assert [r["id"] for r in rows] == ["1", "2", "3", "4", "5"]
-    assert set(rows[0]) == {"id", "name", "status", "ok", "passed", "phase", "stage", "error", "reason"}
+    assert set(rows[0]) == {"id", "name", "status", "ok", "passed", "phase", "stage", "error", "reason", "datamodel"}
 
 
 def test_an_explicit_library_is_used_as_given(tmp_path: Path) -> None:
