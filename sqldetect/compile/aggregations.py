@@ -21,7 +21,18 @@ from sqlglot import exp
 
 from sqldetect.compile import wildcards
 from sqldetect.compile.relation import Kind, Relation
-from sqldetect.compile.sql import anon, cast, coalesce, epoch, func, lam, lit, number_to_string, try_cast
+from sqldetect.compile.sql import (
+    anon,
+    cast,
+    coalesce,
+    epoch,
+    from_epoch,
+    func,
+    lam,
+    lit,
+    number_to_string,
+    try_cast,
+)
 from sqldetect.compile.typed import ELEMENT, Typed, as_number, as_string
 from sqldetect.spl import ast
 
@@ -411,4 +422,9 @@ def translate_planned(ctx: StageContext, item: Planned, relation: Relation, orde
         value = None
     time = ctx.field("_time", relation)
     windowed = isinstance(wrap(exp.Null()), exp.Window)
-    return item.spec.translate(AggInput(value, order, time if time.kind is not Kind.NULL else None, windowed), wrap)
+    result = item.spec.translate(AggInput(value, order, time if time.kind is not Kind.NULL else None, windowed), wrap)
+    if item.output == "_time" and result.kind is Kind.NUMBER:
+        # min(_time) AS _time (ESCU writes it): the epoch seconds the function gives go back into a time,
+        # because _time always holds a TIMESTAMP here (as eval's assignments to _time do)
+        return Typed(from_epoch(result.sql), Kind.TIME)
+    return result
