@@ -723,6 +723,7 @@ def _referenced_fields(node: Any) -> set[str] | None:
     def walk(n: Any) -> bool:
         if isinstance(n, ast.FieldRef):
             out.add(n.name)
+            out.update(n.dot_parts())  # a bare ``a.b`` may be the concatenation of ``a`` and ``b``
         elif isinstance(n, (ast.SearchCompare, ast.SearchIn)):
             out.add(n.field)
         elif isinstance(n, ast.SearchTerm):

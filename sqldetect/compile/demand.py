@@ -127,6 +127,7 @@ def _walk(node: object, names: set[str]) -> None:
         if "*" in node.name:
             raise Unbounded
         names.add(node.name)
+        names.update(node.dot_parts())  # a bare ``a.b`` may read ``a`` and ``b`` (eval concatenation)
         return
     if isinstance(node, ast.SearchTerm):
         names.add("_raw")

@@ -28,6 +28,7 @@ from sqldetect.compile.sql import (
     try_cast,
 )
 from sqldetect.compile.typed import Typed, any_value, as_number, as_string
+from sqldetect.errors import Span
 from sqldetect.spl import ast
 
 if TYPE_CHECKING:
@@ -62,9 +63,7 @@ class EvalTranslator:
                 return Typed(lit(node.value), Kind.STRING)
             return Typed(lit(node.value), Kind.NUMBER)
         if isinstance(node, ast.FieldRef):
-            if node.name in self.overrides:
-                return self.overrides[node.name]
-            return self.ctx.field(node.name, self.relation)
+            return self._field(node)
         if isinstance(node, ast.BinaryOp):
             return self._binary(node)
         if isinstance(node, ast.UnaryOp):
@@ -76,6 +75,22 @@ class EvalTranslator:
 
             return translate_call(self, node)
         raise self.ctx.error(f"unexpected expression {type(node).__name__}", getattr(node, "span", None))
+
+    def _field(self, node: ast.FieldRef) -> Typed:
+        """A field's value. A bare dotted name (``a.b``) that is not a field here while every piece is one is
+        Splunk's concatenation ``a . b`` (ESCU's ``eval process=RTLO_command_1.RTLO_command_2``); otherwise it
+        is one field (``actor.alternateId`` from JSON, ``Processes.dest`` after tstats). Deciding on the
+        fields of this relation keeps both readings ESCU relies on (docs/semantics.md, "Eval names")."""
+        parts = node.dot_parts()
+        if parts and not self._has_field(node.name) and all(self._has_field(p) for p in parts):
+            return self._binary(_concatenation(node, parts))
+        if node.name in self.overrides:
+            return self.overrides[node.name]
+        return self.ctx.field(node.name, self.relation)
+
+    def _has_field(self, name: str) -> bool:
+        """Is ``name`` a field at this point: of the input, or assigned earlier in the same ``eval``."""
+        return name in self.overrides or self.relation.get(name) is not None
 
     def condition(self, node: ast.EvalExpr) -> exp.Expression:
         """The expression as a boolean condition (``where``, ``if``, ``case``)."""
@@ -181,6 +196,19 @@ class EvalTranslator:
         if node.negated:
             out = not_(out)
         return Typed(out, Kind.BOOLEAN)
+
+
+def _concatenation(node: ast.FieldRef, parts: list[str]) -> ast.BinaryOp:
+    """``a.b.c`` as the tree ``(a . b) . c`` of quoted (so never split again) field references."""
+    refs: list[ast.EvalExpr] = []
+    start = node.span.start
+    for part in parts:
+        refs.append(ast.FieldRef(part, Span(start, start + len(part)), quoted=True))
+        start += len(part) + 1
+    tree = ast.BinaryOp(".", refs[0], refs[1], refs[0].span.cover(refs[1].span))
+    for ref in refs[2:]:
+        tree = ast.BinaryOp(".", tree, ref, tree.span.cover(ref.span))
+    return tree
 
 
 def _or_all(items: list[exp.Expression]) -> exp.Expression:

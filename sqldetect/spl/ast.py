@@ -145,6 +145,16 @@ class FieldRef:
     span: Span
     quoted: bool = False
 
+    def dot_parts(self) -> list[str]:
+        """The pieces of a bare dotted name (``a.b`` → ``["a", "b"]``), or ``[]`` when the name is quoted or
+        has no dot. Splunk reads such a name as the concatenation ``a . b``; ESCU also writes it meaning one
+        field (``actor.alternateId``), so the translator picks the reading from the input's fields
+        (docs/semantics.md, "Eval names")."""
+        if self.quoted or "." not in self.name:
+            return []
+        parts = self.name.split(".")
+        return parts if all(parts) else []
+
 
 @dataclass
 class Call:

@@ -43,3 +43,12 @@ def test_join_subsearch_is_not_read_but_appendpipe_is() -> None:
     names = later("* | join k [search * | table *] | appendpipe [stats count by q] | table k")
     assert names is not None
     assert {"k", "q"} <= names
+
+
+def test_bare_dotted_name_demands_its_pieces() -> None:
+    """A bare ``a.b`` in eval may be the concatenation ``a . b`` (decided on the fields present), so both
+    readings' fields are demanded; a quoted ``'c.d'`` is always one field."""
+    names = later("* | eval x=a.b, y='c.d' | where e.f.g > 1 | table x y")
+    assert names is not None
+    assert {"a.b", "a", "b", "c.d", "e.f.g", "e", "f", "g"} <= names
+    assert not {"c", "d"} & names
