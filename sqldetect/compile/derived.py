@@ -76,8 +76,11 @@ IMPLICIT_FIELDS = frozenset({"_time", "_serial", "_raw", "host", "source", "sour
 
 def referenced(fields: list[DerivedField], spl: str, demanded: set[str] | None) -> list[DerivedField]:
     """The derived fields a rule may read: those named in its SPL text (over-approximated by word match), the
-    implicit ones, plus, when ``demanded`` is None (a wildcard may reach any field), all of them."""
-    if demanded is None:
-        return list(fields)
+    implicit ones, plus, when ``demanded`` is None (a wildcard may reach any field, or a data model reads the
+    events), every mapping. Calculated fields (``eval``) are computed only when the rule names them: there are
+    dozens, a data model computes its own fields from the stored ones, and ``table *`` showing every one of them
+    is not worth a query that computes them all."""
     words = set(_WORD.findall(spl))
+    if demanded is None:
+        return [f for f in fields if f.sql is not None or f.name in words or f.name in IMPLICIT_FIELDS]
     return [f for f in fields if f.name in words or f.name in demanded or f.name in IMPLICIT_FIELDS]
