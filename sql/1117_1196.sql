@@ -1,11 +1,135 @@
 -- sqldetect: rule 1117.1196: MSIExec Install MSI File
 -- ATT&CK: T1218.007
 WITH
+-- derived fields: user, process
+"s0_source" AS (
+  SELECT
+    *,
+    CASE
+      WHEN (
+        LOWER("Channel") = 'microsoft-windows-sysmon/operational'
+        OR "source" ILIKE '%WinEventLog:Microsoft-Windows-Sysmon/Operational'
+      )
+      AND "EventCode" = 1
+      THEN "User"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND "EventCode" = 4688
+      THEN CASE
+        WHEN (
+          (
+            NOT (
+              NOT "SubjectDomainName" IS NULL
+            )
+          )
+          OR (
+            "SubjectDomainName" = ''
+          )
+        )
+        OR (
+          "SubjectDomainName" = '-'
+        )
+        THEN "SubjectUserName"
+        ELSE "SubjectDomainName" || '\' || "SubjectUserName"
+      END
+      WHEN (
+        LOWER("Channel") = 'system' OR "source" ILIKE '%WinEventLog:System'
+      )
+      AND "EventCode" = 7045
+      THEN "AccountName"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND "EventCode" = 4697
+      THEN "ServiceAccount"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND (
+        "EventCode" = 4720
+        OR "EventCode" = 4722
+        OR "EventCode" = 4723
+        OR "EventCode" = 4724
+        OR "EventCode" = 4725
+        OR "EventCode" = 4726
+        OR "EventCode" = 4738
+        OR "EventCode" = 4740
+        OR "EventCode" = 4767
+        OR "EventCode" = 4781
+        OR "EventCode" = 4794
+      )
+      THEN "TargetUserName"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND (
+        "EventCode" = 4728
+        OR "EventCode" = 4729
+        OR "EventCode" = 4732
+        OR "EventCode" = 4733
+        OR "EventCode" = 4756
+        OR "EventCode" = 4757
+      )
+      THEN COALESCE(NULLIF(NULLIF("MemberName", '-'), ''), "MemberSid")
+      WHEN (
+        LOWER("Channel") = 'microsoft-windows-sysmon/operational'
+        OR "source" ILIKE '%WinEventLog:Microsoft-Windows-Sysmon/Operational'
+      )
+      THEN "User"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      THEN CASE
+        WHEN (
+          (
+            NOT (
+              NOT "TargetUserName" IS NULL
+            )
+          ) OR (
+            "TargetUserName" = '-'
+          )
+        )
+        OR (
+          "TargetUserName" = ''
+        )
+        THEN "SubjectUserName"
+        ELSE "TargetUserName"
+      END
+      WHEN (
+        LOWER("Channel") = 'system' OR "source" ILIKE '%WinEventLog:System'
+      )
+      THEN COALESCE("AccountName", "UserID")
+    END AS "user__2",
+    CASE
+      WHEN (
+        LOWER("Channel") = 'microsoft-windows-sysmon/operational'
+        OR "source" ILIKE '%WinEventLog:Microsoft-Windows-Sysmon/Operational'
+      )
+      AND "EventCode" = 1
+      THEN "CommandLine"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND "EventCode" = 4688
+      THEN "CommandLine"
+      WHEN (
+        LOWER("Channel") = 'microsoft-windows-sysmon/operational'
+        OR "source" ILIKE '%WinEventLog:Microsoft-Windows-Sysmon/Operational'
+      )
+      THEN COALESCE("CommandLine", "Image")
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      THEN NULLIF("ProcessName", '-')
+    END AS "process"
+  FROM "events"
+),
 -- * * (TERM(EventCode=1040) OR "<EventID>1040<") TERM(MsiInstaller) OR TERM(ingress.event.procstart)
 "s1_search" AS (
   SELECT
     *
-  FROM "events"
+  FROM "s0_source"
   WHERE
     (
       REGEXP_MATCHES(
@@ -28,15 +152,18 @@ WITH
 -- rex field=Message "(?i)Beginning\sa\sWindows\sInstaller\stransaction:(\s+)?(?<process>.+)"
 "s2_rex" AS (
   SELECT
-    *,
-    NULLIF(
-      REGEXP_EXTRACT(
-        "Message",
-        '(?i)Beginning\sa\sWindows\sInstaller\stransaction:(?:\s+)?(?P<process>.+)',
-        1
+    *
+    REPLACE (COALESCE(
+      NULLIF(
+        REGEXP_EXTRACT(
+          "Message",
+          '(?i)Beginning\sa\sWindows\sInstaller\stransaction:(?:\s+)?(?P<process>.+)',
+          1
+        ),
+        ''
       ),
-      ''
-    ) AS "process"
+      "process"
+    ) AS "process")
   FROM "s1_search"
 ),
 -- table _time, host, user host, signature_id, user, process
@@ -44,7 +171,7 @@ WITH
   SELECT
     "_time",
     "host",
-    CAST(NULL AS TEXT) AS "user",
+    "user__2" AS "user",
     "signature_id",
     "process"
   FROM "s2_rex"
@@ -61,7 +188,8 @@ WITH
   SELECT
     "_time",
     "host",
-    NULL AS "user",
+    LIST_SORT(ARRAY_AGG(DISTINCT "user") FILTER(WHERE
+      NOT "user" IS NULL)) AS "user",
     LIST_SORT(
       ARRAY_AGG(DISTINCT PRINTF('%.15g', CAST("signature_id" AS DOUBLE))) FILTER(WHERE
         NOT "signature_id" IS NULL)

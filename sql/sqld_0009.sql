@@ -1,11 +1,39 @@
 -- sqldetect: rule sqld-0009: WMIC Process Call Create
 -- ATT&CK: T1047
 WITH
+-- derived fields: process
+"s0_source" AS (
+  SELECT
+    *,
+    CASE
+      WHEN (
+        LOWER("Channel") = 'microsoft-windows-sysmon/operational'
+        OR "source" ILIKE '%WinEventLog:Microsoft-Windows-Sysmon/Operational'
+      )
+      AND "EventCode" = 1
+      THEN "CommandLine"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND "EventCode" = 4688
+      THEN "CommandLine"
+      WHEN (
+        LOWER("Channel") = 'microsoft-windows-sysmon/operational'
+        OR "source" ILIKE '%WinEventLog:Microsoft-Windows-Sysmon/Operational'
+      )
+      THEN COALESCE("CommandLine", "Image")
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      THEN NULLIF("ProcessName", '-')
+    END AS "process"
+  FROM "events"
+),
 -- (EventCode=4688 Channel=Security) OR (EventCode=1 Channel="Microsoft-Windows-Sysmon/Operational") CommandLine="*process*" CommandLine="*create*"
 "s1_search" AS (
   SELECT
     *
-  FROM "events"
+  FROM "s0_source"
   WHERE
     (
       "EventCode" = 4688

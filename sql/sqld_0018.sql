@@ -1,11 +1,29 @@
 -- sqldetect: rule sqld-0018: Remote Execution Tool Service Installed
 -- ATT&CK: T1569.002, T1021.002
 WITH
+-- derived fields: service_name
+"s0_source" AS (
+  SELECT
+    *,
+    CASE
+      WHEN (
+        LOWER("Channel") = 'system' OR "source" ILIKE '%WinEventLog:System'
+      )
+      AND "EventCode" = 7045
+      THEN "ServiceName"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND "EventCode" = 4697
+      THEN "ServiceName"
+    END AS "service_name"
+  FROM "events"
+),
 -- (EventCode=7045 Channel=System) OR (EventCode=4697 Channel=Security)
 "s1_search" AS (
   SELECT
     *
-  FROM "events"
+  FROM "s0_source"
   WHERE
     (
       "EventCode" = 7045
@@ -68,6 +86,7 @@ WITH
 "s5_rename" AS (
   SELECT
     *
+    EXCLUDE ("service_name")
     RENAME ("ServiceName" AS "service_name")
   FROM "s4_eval"
 ),

@@ -1,11 +1,113 @@
 -- sqldetect: rule sqld-0028: Executable or Script Dropped in a Startup Folder
 -- ATT&CK: T1547.001
 WITH
+-- derived fields: user
+"s0_source" AS (
+  SELECT
+    *,
+    CASE
+      WHEN (
+        LOWER("Channel") = 'microsoft-windows-sysmon/operational'
+        OR "source" ILIKE '%WinEventLog:Microsoft-Windows-Sysmon/Operational'
+      )
+      AND "EventCode" = 1
+      THEN "User"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND "EventCode" = 4688
+      THEN CASE
+        WHEN (
+          (
+            NOT (
+              NOT "SubjectDomainName" IS NULL
+            )
+          )
+          OR (
+            "SubjectDomainName" = ''
+          )
+        )
+        OR (
+          "SubjectDomainName" = '-'
+        )
+        THEN "SubjectUserName"
+        ELSE "SubjectDomainName" || '\' || "SubjectUserName"
+      END
+      WHEN (
+        LOWER("Channel") = 'system' OR "source" ILIKE '%WinEventLog:System'
+      )
+      AND "EventCode" = 7045
+      THEN "AccountName"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND "EventCode" = 4697
+      THEN "ServiceAccount"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND (
+        "EventCode" = 4720
+        OR "EventCode" = 4722
+        OR "EventCode" = 4723
+        OR "EventCode" = 4724
+        OR "EventCode" = 4725
+        OR "EventCode" = 4726
+        OR "EventCode" = 4738
+        OR "EventCode" = 4740
+        OR "EventCode" = 4767
+        OR "EventCode" = 4781
+        OR "EventCode" = 4794
+      )
+      THEN "TargetUserName"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND (
+        "EventCode" = 4728
+        OR "EventCode" = 4729
+        OR "EventCode" = 4732
+        OR "EventCode" = 4733
+        OR "EventCode" = 4756
+        OR "EventCode" = 4757
+      )
+      THEN COALESCE(NULLIF(NULLIF("MemberName", '-'), ''), "MemberSid")
+      WHEN (
+        LOWER("Channel") = 'microsoft-windows-sysmon/operational'
+        OR "source" ILIKE '%WinEventLog:Microsoft-Windows-Sysmon/Operational'
+      )
+      THEN "User"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      THEN CASE
+        WHEN (
+          (
+            NOT (
+              NOT "TargetUserName" IS NULL
+            )
+          ) OR (
+            "TargetUserName" = '-'
+          )
+        )
+        OR (
+          "TargetUserName" = ''
+        )
+        THEN "SubjectUserName"
+        ELSE "TargetUserName"
+      END
+      WHEN (
+        LOWER("Channel") = 'system' OR "source" ILIKE '%WinEventLog:System'
+      )
+      THEN COALESCE("AccountName", "UserID")
+    END AS "user__2"
+  FROM "events"
+),
 -- EventCode=11 Channel="Microsoft-Windows-Sysmon/Operational" TargetFilename="*\\Start Menu\\Programs\\Startup\\*"
 "s1_search" AS (
   SELECT
     *
-  FROM "events"
+  FROM "s0_source"
   WHERE
     "EventCode" = 11
     AND LOWER("Channel") = 'microsoft-windows-sysmon/operational'

@@ -1,11 +1,54 @@
 -- sqldetect: rule sqld-0032: Network Logon From a Public Address
 -- ATT&CK: T1133, T1021
 WITH
+-- derived fields: src_ip
+"s0_source" AS (
+  SELECT
+    *,
+    CASE
+      WHEN (
+        LOWER("Channel") = 'microsoft-windows-sysmon/operational'
+        OR "source" ILIKE '%WinEventLog:Microsoft-Windows-Sysmon/Operational'
+      )
+      AND "EventCode" = 3
+      THEN "SourceIp"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      AND (
+        "EventCode" = 5156 OR "EventCode" = 5157
+      )
+      THEN "SourceAddress"
+      WHEN (
+        LOWER("Channel") = 'security' OR "source" ILIKE '%WinEventLog:Security'
+      )
+      THEN CASE
+        WHEN (
+          (
+            (
+              "IpAddress" = '-'
+            ) OR (
+              "IpAddress" = ''
+            )
+          )
+          OR (
+            "IpAddress" = '::1'
+          )
+        )
+        OR (
+          "IpAddress" = '127.0.0.1'
+        )
+        THEN CAST(NULL AS TEXT)
+        ELSE REGEXP_REPLACE("IpAddress", '^::ffff:', '', 'g')
+      END
+    END AS "src_ip"
+  FROM "events"
+),
 -- EventCode=4624 Channel=Security LogonType IN (3, 10)
 "s1_search" AS (
   SELECT
     *
-  FROM "events"
+  FROM "s0_source"
   WHERE
     "EventCode" = 4624
     AND LOWER("Channel") = 'security'
@@ -152,6 +195,7 @@ WITH
 "s5_rename" AS (
   SELECT
     *
+    EXCLUDE ("src_ip")
     RENAME ("TargetUserName" AS "account", "WorkstationName" AS "src_workstation", "IpAddress" AS "src_ip")
   FROM "s4_eval"
 ),

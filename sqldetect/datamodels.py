@@ -817,11 +817,15 @@ def emit_dataset(ctx: StageContext, dataset: Dataset, span: Any = None, *, all_f
     from sqldetect.compile.planner import CompiledStage
 
     options = ctx.compiler.options
-    key = (dataset.path, all_fields, _schema_key(ctx.compiler.schema), options.table, options.now,
-           tuple(ctx.compiler.derived_fields()))
-    cache = datamodels_of(ctx).compiled
+    source: tuple[str, ...] = ()
     if dataset.chain()[0].table is None:
-        ctx.compiler.event_source()  # the cached levels read s0_source when there is one: place it first
+        # the cached levels read s0_source when there is one: place it first. Which derived fields it has
+        # depends on the rule (the calculated fields it names), so that is part of the key too.
+        name, relation = ctx.compiler.event_source()
+        source = (name, *relation.fields) if name != options.table else (name,)
+    key = (dataset.path, all_fields, _schema_key(ctx.compiler.schema), options.table, options.now,
+           tuple(ctx.compiler.derived_fields()), source)
+    cache = datamodels_of(ctx).compiled
     levels = cache.get(key)
     if levels is None:
         levels = DatasetCompiler(ctx, dataset, all_fields=all_fields, span=span).compile()

@@ -96,7 +96,9 @@ class Engine:
     ``db``: a DuckDB file (None: in memory) or an open connection. ``table``: the event table. ``macros``: extra
     macro files on top of the shipped defaults. ``lookups`` / ``datamodels``: resolvers handed to the
     translator. ``field_mapping``: a ``sqldetect.mapping.FieldMapping``, a mapping file or shipped mapping name
-    (``"winlogbeat"``), or a ``{field: column-or-sql}`` dict. ``now``: a fixed "now" for relative times
+    (``"winlogbeat"``), or a ``{field: column-or-sql}`` dict. ``calculated``: add the shipped calculated fields
+    (``sqldetect.calculated``: ``dest``, ``process_name``, ``eventtype``... as Splunk's Windows add-ons compute them);
+    ``calculated_files``: your own calculated field files over them. ``now``: a fixed "now" for relative times
     (reproducible runs). ``schema``: translate against these fields instead of the table's (``--schema``).
     """
 
@@ -110,6 +112,8 @@ class Engine:
         datamodels: Any = None,
         field_mapping: FieldMapping | Mapping[str, str] | str | os.PathLike[str] | None = None,
         derived_fields: list[Any] | None = None,
+        calculated: bool = True,
+        calculated_files: Iterable[str | os.PathLike[str]] = (),
         now: Any = None,
         read_only: bool = False,
         schema: Schema | None = None,
@@ -133,12 +137,25 @@ class Engine:
         self.datamodels = datamodels
         self.field_mapping = FieldMapping.coerce(field_mapping) if field_mapping is not None else None
         self._resolved: ResolvedMapping | None = None
-        #: calculated fields (``sqldetect.compile.derived.DerivedField``) added to every rule's event source
-        self.derived_fields = list(derived_fields or [])
+        #: calculated fields (``sqldetect.compile.derived.DerivedField``) added to every rule's event source: the
+        #: shipped ones (``sqldetect.calculated``, unless ``calculated=False``) with ``calculated_files`` over them,
+        #: then ``derived_fields``, which replace calculated fields of the same name
+        explicit = list(derived_fields or [])
+        names = {f.name for f in explicit}
+        shipped = self._calculated_fields(calculated, calculated_files)
+        self.derived_fields = [f for f in shipped if f.name not in names] + explicit
         self.now = now
         self._locked = False
         self._fixed_schema = schema
         self._schema: Schema | None = schema
+
+    def _calculated_fields(self, enabled: bool, files: Iterable[str | os.PathLike[str]]) -> list[Any]:
+        from sqldetect.calculated import calculated_fields
+
+        files = list(files)
+        if not enabled and not files:
+            return []
+        return calculated_fields(files, include_package=enabled, datamodels=self.datamodels)
 
     def close(self) -> None:
         """Close the database connection the engine opened (a connection passed in is left open)."""

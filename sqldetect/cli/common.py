@@ -40,6 +40,19 @@ DATAMODELS_OPTION = click.option(
     "--datamodels", "datamodel_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Your own CIM data model definitions (YAML), merged over the shipped ones; repeatable.")
 
+CALCULATED_OPTION = click.option(
+    "--calculated", "calculated_files", multiple=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Your own calculated fields (YAML), tried before the shipped ones; repeatable.")
+NO_CALCULATED_OPTION = click.option(
+    "--no-calculated", "no_calculated", is_flag=True,
+    help="Do not add the shipped calculated fields (dest, user, process_name, eventtype... as Splunk's Windows "
+         "add-ons compute them).")
+
+
+def calculated_options(command):
+    """``--calculated FILE`` and ``--no-calculated``, on every command that builds an engine."""
+    return CALCULATED_OPTION(NO_CALCULATED_OPTION(command))
+
 
 def debug_enabled(ctx: click.Context) -> bool:
     return bool((ctx.find_root().obj or {}).get("debug"))
@@ -81,9 +94,10 @@ def macro_library(ctx: click.Context, macro_files: Sequence[Path]) -> MacroLibra
 def build_engine(ctx: click.Context, *, db: Path | None, table: str, macro_files: Sequence[Path] = (),
                  lookup_paths: Sequence[Path] = (), rule_paths: Sequence[Path] = (), mapping: str | None = None,
                  datamodel_files: Sequence[Path] = (), now: datetime | None = None, read_only: bool = False,
-                 schema: Schema | None = None, lookup_sql_base: Path | None = None) -> Engine:
+                 schema: Schema | None = None, lookup_sql_base: Path | None = None,
+                 calculated_files: Sequence[Path] = (), no_calculated: bool = False) -> Engine:
     """The engine every command runs on, from the shared options; a bad option value (unreadable database,
-    macro, lookup, mapping or data model file) is reported and exits 1."""
+    macro, lookup, mapping, data model or calculated fields file) is reported and exits 1."""
     from sqldetect.engine import Engine
 
     try:
@@ -93,7 +107,8 @@ def build_engine(ctx: click.Context, *, db: Path | None, table: str, macro_files
 
             datamodels = load_datamodels(datamodel_files)
         engine = Engine(db, table=table, macros=macro_files, lookups=lookup_resolver(lookup_paths, rule_paths, lookup_sql_base),
-                        datamodels=datamodels, field_mapping=mapping, now=now, read_only=read_only, schema=schema)
+                        datamodels=datamodels, field_mapping=mapping, now=now, read_only=read_only, schema=schema,
+                        calculated=not no_calculated, calculated_files=calculated_files)
     except SqlDetectError as exc:
         fail(ctx, exc)
     ctx.call_on_close(engine.close)  # a database file is released (and its lock-down with it) when the command ends

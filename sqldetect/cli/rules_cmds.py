@@ -10,10 +10,12 @@ import click
 
 from sqldetect.cli import main
 from sqldetect.cli.common import (
+    CALCULATED_OPTION,
     DATAMODELS_OPTION,
     LOOKUPS_OPTION,
     MACROS_OPTION,
     MAPPING_OPTION,
+    NO_CALCULATED_OPTION,
     TABLE_OPTION,
     build_engine,
     check_mapping,
@@ -34,18 +36,19 @@ DB_OPTION = click.option("--db", type=click.Path(exists=True, dir_okay=False, pa
 def translation_options(command):
     """The options of every command that translates rules without running them."""
     for option in reversed((SCHEMA_OPTION, DB_OPTION, TABLE_OPTION, MAPPING_OPTION, DATAMODELS_OPTION,
-                            MACROS_OPTION, LOOKUPS_OPTION)):
+                            MACROS_OPTION, LOOKUPS_OPTION, CALCULATED_OPTION, NO_CALCULATED_OPTION)):
         command = option(command)
     return command
 
 
 def _engine(ctx: click.Context, rules, *, schema_file: Path | None, db: Path | None, table: str, mapping,
             datamodel_files, macro_files, lookup_paths, read_only: bool = True,
-            lookup_sql_base: Path | None = None):
+            lookup_sql_base: Path | None = None, calculated_files=(), no_calculated: bool = False):
     schema = load_schema_file(schema_file) if schema_file is not None else None
     engine = build_engine(ctx, db=db, table=table, macro_files=macro_files, lookup_paths=lookup_paths,
                           rule_paths=list(rules), mapping=mapping, datamodel_files=datamodel_files,
-                          read_only=read_only and db is not None, schema=schema, lookup_sql_base=lookup_sql_base)
+                          read_only=read_only and db is not None, schema=schema, lookup_sql_base=lookup_sql_base,
+                          calculated_files=calculated_files, no_calculated=no_calculated)
     check_mapping(ctx, engine)
     return engine
 
@@ -223,9 +226,11 @@ def list_command(ctx: click.Context, rules: tuple[Path, ...], fmt: str) -> None:
 @DATAMODELS_OPTION
 @MACROS_OPTION
 @LOOKUPS_OPTION
+@CALCULATED_OPTION
+@NO_CALCULATED_OPTION
 @click.pass_context
 def install_command(ctx: click.Context, rules: tuple[Path, ...], db: Path, table: str, mapping: str | None,
-                    datamodel_files, macro_files, lookup_paths) -> None:
+                    datamodel_files, macro_files, lookup_paths, calculated_files, no_calculated) -> None:
     """Create one view per rule (detect_<rule id>) in a DuckDB warehouse, so any SQL client can query
     detections live.
 
@@ -242,7 +247,7 @@ def install_command(ctx: click.Context, rules: tuple[Path, ...], db: Path, table
 
     engine = _engine(ctx, rules, schema_file=None, db=db, table=table, mapping=mapping,
                      datamodel_files=datamodel_files, macro_files=macro_files, lookup_paths=lookup_paths,
-                     read_only=False)
+                     read_only=False, calculated_files=calculated_files, no_calculated=no_calculated)
     loaded, failed = load_rule_paths(ctx, list(rules))
     installed = 0
     for rule, result in install_views(engine, loaded):

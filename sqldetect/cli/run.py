@@ -24,6 +24,7 @@ from sqldetect.cli.common import (
     MAPPING_OPTION,
     TABLE_OPTION,
     build_engine,
+    calculated_options,
     check_mapping,
     debug_enabled,
     fail,
@@ -85,6 +86,7 @@ def _parse_now(value: str | None) -> datetime | None:
 @DATAMODELS_OPTION
 @MACROS_OPTION
 @LOOKUPS_OPTION
+@calculated_options
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "json", "csv"]), default=None,
               help="Output format (default: table on a terminal, jsonl otherwise).")
 @click.option("--rule-id", "rule_ids", multiple=True, help="Only run the rule with this id; repeatable.")
@@ -111,7 +113,7 @@ def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, ext
                 lookup_paths: tuple[Path, ...], fmt: str | None, rule_ids: tuple[str, ...],
                 techniques: tuple[str, ...], fail_on_hits: bool, strict: bool, parser: str, raw_format: str,
                 index_name: str, message_files: tuple[str, ...], now_text: str | None, save: bool,
-                summary: bool) -> None:
+                summary: bool, calculated_files: tuple[Path, ...] = (), no_calculated: bool = False) -> None:
     """Run detection rules over events and print the hits.
 
     \b
@@ -142,7 +144,8 @@ def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, ext
 
     engine = build_engine(ctx, db=db, table=table, macro_files=macro_files, lookup_paths=lookup_paths,
                           rule_paths=rule_paths, mapping=mapping, datamodel_files=datamodel_files,
-                          now=_parse_now(now_text))
+                          now=_parse_now(now_text), calculated_files=calculated_files,
+                          no_calculated=no_calculated)
     if event_paths:
         try:
             load_report = engine.load(event_paths, parser=parser, raw_format=raw_format, index=index_name,

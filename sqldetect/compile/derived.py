@@ -8,8 +8,8 @@ Two kinds, one mechanism:
   fields (``signature_id = EventCode``), translated like any eval.
 
 When a rule may read one of them, the query starts with a CTE ``s0_source`` that selects the event table plus
-the derived fields it needs; everything after reads ``s0_source`` as if it were the table. A derived field with
-the name of a stored one replaces it. Only fields the rule can reach are computed (by name in the rule's text,
+the derived fields it needs; everything after reads ``s0_source`` as if it were the table. A mapping with the
+name of a stored field replaces it; a calculated field fills it where an event has no value (``override``). Only fields the rule can reach are computed (by name in the rule's text,
 or all of them when a wildcard could reach any), so the SQL stays readable.
 """
 
@@ -39,8 +39,9 @@ class DerivedField:
     eval: str | None = None
     kind: FieldKind | None = None
     origin: str = ""  # where it was defined (file), for error messages
-    #: replace a stored field of the same name (mappings do; calculated fields by default only fill a field
-    #: the table does not have, so events that carry the field keep their own value)
+    #: True: replace a stored field of the same name (mappings do); None (calculated fields' default): fill it
+    #: only on events where it is null, so events that carry the field keep their own value; False: a table
+    #: with a column of that name keeps it as it is
     override: bool | None = None
 
     @property
@@ -75,8 +76,11 @@ IMPLICIT_FIELDS = frozenset({"_time", "_serial", "_raw", "host", "source", "sour
 
 def referenced(fields: list[DerivedField], spl: str, demanded: set[str] | None) -> list[DerivedField]:
     """The derived fields a rule may read: those named in its SPL text (over-approximated by word match), the
-    implicit ones, plus, when ``demanded`` is None (a wildcard may reach any field), all of them."""
-    if demanded is None:
-        return list(fields)
+    implicit ones, plus, when ``demanded`` is None (a wildcard may reach any field, or a data model reads the
+    events), every mapping. Calculated fields (``eval``) are computed only when the rule names them: there are
+    dozens, a data model computes its own fields from the stored ones, and ``table *`` showing every one of them
+    is not worth a query that computes them all."""
     words = set(_WORD.findall(spl))
+    if demanded is None:
+        return [f for f in fields if f.sql is not None or f.name in words or f.name in IMPLICIT_FIELDS]
     return [f for f in fields if f.name in words or f.name in demanded or f.name in IMPLICIT_FIELDS]

@@ -149,6 +149,8 @@ class Compiler:
         from sqldetect.compile.derived import referenced
 
         needed = referenced(fields, self.source, query_demand(self._pipeline))
+        defined = assigned_before_read(self._pipeline, self.source)
+        needed = [f for f in needed if f.eval is None or f.name not in defined]
         if not needed:
             return table, relation
         from sqldetect.compile.source import source_stage
@@ -306,6 +308,28 @@ def query_demand(pipeline: ast.Pipeline) -> set[str] | None:
             return None
         names |= used
     return names
+
+
+def assigned_before_read(pipeline: ast.Pipeline, spl: str) -> set[str]:
+    """Fields an ``eval`` of the query assigns before any text of it names them (``eval process_name=...``
+    first thing): the rule's own value hides a calculated field of that name, so it need not be computed.
+    Empty for a query with subsearches (they read the events afresh)."""
+    import re
+
+    if len(_pipelines(pipeline)) > 1:
+        return set()
+    word = re.compile(r"[A-Za-z0-9_.:@{}\-]+")
+    out: set[str] = set()
+    read: set[str] = set()
+    for cmd in pipeline.commands:
+        if not isinstance(cmd, ast.EvalCommand):
+            continue
+        read |= set(word.findall(spl[:cmd.span.start]))
+        for assignment in cmd.assignments:
+            read |= set(word.findall(spl[assignment.expr.span.start:assignment.expr.span.end]))
+            if assignment.field not in read:
+                out.add(assignment.field)
+    return out
 
 
 def _pipelines(node: object) -> list[ast.Pipeline]:

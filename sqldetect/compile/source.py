@@ -9,8 +9,8 @@ from sqlglot import exp
 from sqldetect.compile.context import StageContext
 from sqldetect.compile.derived import DerivedField, DerivedFieldError
 from sqldetect.compile.relation import Kind, Relation
-from sqldetect.compile.sql import col
-from sqldetect.compile.typed import Typed
+from sqldetect.compile.sql import coalesce, col
+from sqldetect.compile.typed import Typed, as_list, as_string
 from sqldetect.errors import Span, SqlDetectError
 from sqldetect.schema import Field, Schema
 from sqldetect.spl import ast
@@ -55,7 +55,8 @@ def source_stage(compiler: Compiler, fields: list[DerivedField], relation: Relat
     changes: list[tuple[str, Typed]] = []
     defined: dict[str, Typed] = {}  # later definitions may read earlier ones (a calculated field over a mapping)
     for field in fields:
-        if not field.replaces_stored and relation.get(field.name) is not None:
+        stored = relation.get(field.name)
+        if not field.replaces_stored and stored is not None and (field.sql is not None or field.override is False):
             continue
         if field.sql is not None:
             value = _sql_value(field, relation)
@@ -64,6 +65,8 @@ def source_stage(compiler: Compiler, fields: list[DerivedField], relation: Relat
             value = ctx.eval(_eval_expression(field.eval, field.name), overrides=defined)
             if field.kind is not None:
                 value = Typed(value.sql, Kind.of_field(field.kind))
+            if stored is not None and not field.replaces_stored:  # fill only the events that lack a value
+                value = _fill(Typed(col(stored.column), stored.kind), value)
         if value.kind is Kind.BOOLEAN:
             raise DerivedFieldError(f"field '{field.name}' is a condition, not a value")
         changes.append((field.name, value))
@@ -71,6 +74,16 @@ def source_stage(compiler: Compiler, fields: list[DerivedField], relation: Relat
     result = ctx.with_changes(changes)
     result.relation.order = Relation.from_schema(_order_fields(result.relation)).order
     return result.select, result.relation
+
+
+def _fill(stored: Typed, computed: Typed) -> Typed:
+    """The event's own value where it has one, else the calculated one (one kind for both: the event's, or a
+    list / string when they differ)."""
+    if stored.kind is computed.kind:
+        return Typed(coalesce(stored.sql, computed.sql), stored.kind)
+    if Kind.MULTIVALUE in (stored.kind, computed.kind):
+        return Typed(coalesce(as_list(stored), as_list(computed)), Kind.MULTIVALUE)
+    return Typed(coalesce(as_string(stored), as_string(computed)), Kind.STRING)
 
 
 def _order_fields(relation: Relation) -> Schema:
