@@ -827,6 +827,11 @@ def emit_dataset(ctx: StageContext, dataset: Dataset, span: Any = None, *, all_f
         if len(cache) >= _CACHE_LIMIT:  # many schemas in one process (tests, services): start afresh
             cache.clear()
         cache[key] = levels
+    root = dataset.chain()[0]
+    if root.fed_by_nothing:  # a rule over it runs, but over nothing: say so rather than let it look clean
+        feeds = "it" if root is dataset else f"{root.model}.{root.name}"
+        ctx.note(f"data model {dataset.path} has no rows: no Windows event feeds {feeds} "
+                 "(a data model file of your own can point it at a table)")
     present = {stage.name for stage in ctx.compiler.stages}
     for level in levels:
         if level.name not in present:

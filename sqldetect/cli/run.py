@@ -76,6 +76,8 @@ def _parse_now(value: str | None) -> datetime | None:
 @main.command("run")
 @click.argument("paths", nargs=-1)
 @click.option("--spl", help="Run this SPL instead of rule files (ad-hoc search).")
+@click.option("--rules", "extra_rules", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="A rule file or directory whatever its suffix, e.g. a detections.jsonl export; repeatable.")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
               help="A DuckDB file holding (or receiving) the events; default: an in-memory database.")
 @TABLE_OPTION
@@ -103,7 +105,8 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--summary/--no-summary", default=True, show_default=True, help="Print the run summary (stderr "
               "for machine formats).")
 @click.pass_context
-def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, db: Path | None, table: str,
+def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, extra_rules: tuple[Path, ...],
+                db: Path | None, table: str,
                 mapping: str | None, datamodel_files: tuple[Path, ...], macro_files: tuple[Path, ...],
                 lookup_paths: tuple[Path, ...], fmt: str | None, rule_ids: tuple[str, ...],
                 techniques: tuple[str, ...], fail_on_hits: bool, strict: bool, parser: str, raw_format: str,
@@ -117,6 +120,8 @@ def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, db:
       sqldetect run rules/ logs/*.evtx --format jsonl --fail-on-hits
       sqldetect run --spl 'EventCode=4688 | stats count by host' fixtures/security.evtx
       sqldetect run rules/ --db warehouse.duckdb --table winlogbeat --mapping winlogbeat --save
+      sqldetect run --rules ../shared/corpus/escu/detections.jsonl
+        --macros ../shared/corpus/escu/macros.jsonl --lookups ../shared/corpus/escu/lookups logs/
 
     \b
     Exit codes: 0 ran (with or without hits), 1 usage or input error
@@ -126,6 +131,7 @@ def run_command(ctx: click.Context, paths: tuple[str, ...], spl: str | None, db:
     from sqldetect.rules import Rule
 
     rule_paths, event_paths = split_paths(paths)
+    rule_paths += extra_rules
     if spl is None and not rule_paths:
         raise click.UsageError("give rule files or directories (or --spl)")
     if spl is None and not event_paths and db is None:

@@ -405,7 +405,23 @@ def plan_aggregations(ctx: StageContext, aggs: list[ast.Aggregation], relation: 
             else:
                 output = f"{agg.func}({name})"
             planned.append(Planned(output, agg.func, spec, name, None, agg.span))
+    _refuse_shared_outputs(ctx, planned)
     return planned
+
+
+def _refuse_shared_outputs(ctx: StageContext, planned: list[Planned]) -> None:
+    """Two aggregations writing one output field (``min(firstTime) AS firstTime ... values(*) AS *`` after a
+    stats that made ``firstTime``) are refused: Splunk documents no rule for which one the field keeps, and
+    SQL would get two columns of one name."""
+    seen: dict[str, Planned] = {}
+    for item in planned:
+        first = seen.setdefault(item.output, item)
+        if first is not item:
+            raise ctx.unsupported(
+                "two aggregations with one output name",
+                f"two aggregations ({first.func}({first.field or ''}) and {item.func}({item.field or ''})) both write "
+                f"the field {item.output!r}, and Splunk does not define which value it keeps; name them apart "
+                "(a wildcard AS * also names the fields it expands to)", item.span)  # type: ignore[arg-type]
 
 
 def translate_planned(ctx: StageContext, item: Planned, relation: Relation, order: list[exp.Ordered],

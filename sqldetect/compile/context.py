@@ -64,6 +64,9 @@ class StageContext:
     #: stages use: ``xmlkv``, ``fromjson``, ``spath`` without a path; see ``demand.py``)
     later: list[ast.Command] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the rows a ``[subsearch]`` in a search condition is matched against when they are not this stage's input:
+    #: (their relation, the table the condition's SELECT reads), set by tstats for its WHERE over a data set
+    subsearch_rows: tuple[Relation, str] | None = None
     _tags: dict[str, int] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- errors

@@ -267,6 +267,17 @@ def _like(tr: EvalTranslator, node: ast.Call) -> Typed:
 @function("match", 2)
 def _match(tr: EvalTranslator, node: ast.Call) -> Typed:
     """match(s, regex): the regex matches somewhere in the value (unanchored)."""
+    arg = node.args[1]
+    if isinstance(arg, ast.Literal) and isinstance(arg.value, str) \
+            and matching.pcre_to_re2(arg.value)[1] == ["look-around assertions"] \
+            and (form := matching.search_form(arg.value)) is not None:
+        converted, problems = matching.pcre_to_re2(form[0])
+        if not problems:  # a look-around rewritten exactly for a match test (see matching.search_form)
+            def test(v: Typed) -> exp.Expression:
+                found = anon("regexp_matches", as_string(v), lit(converted))
+                return exp.Not(this=found) if form[1] else found
+
+            return Typed(any_value(_arg(tr, node, 0), test), Kind.BOOLEAN)
     rx = regex_arg(tr, node, 1)
     return Typed(any_value(_arg(tr, node, 0), lambda v: anon("regexp_matches", as_string(v), rx)), Kind.BOOLEAN)
 

@@ -240,3 +240,134 @@ def capture_groups(pattern: str) -> list[str | None]:
                 groups.append(None)
         i += 1
     return groups
+
+
+# ---------------------------------------------------------------------------------------------------- look-around
+
+_LOOKAROUND = re.compile(r"\(\?<?[=!]")
+
+
+def _one_char(pattern: str, i: int) -> tuple[str, bool, int] | None:
+    """The single-character item at ``pattern[i]``: a literal, an escape (``\\/``, ``\\d``) or a class
+    ``[...]``. Returns (class body, negated, end) so that ``[body]`` (or ``[^body]`` when negated) is that item;
+    None when ``pattern[i]`` is not one character (a group, ``.``, an anchor, a quantified item...)."""
+    if i >= len(pattern):
+        return None
+    ch = pattern[i]
+    if ch == "\\":
+        if i + 1 >= len(pattern) or pattern[i + 1].isdigit() or pattern[i + 1] in "bBAzZGQEKkpPx":
+            return None  # anchors, back-references, \p{..}, \x.. and quoting are not one simple item
+        return pattern[i : i + 2], False, i + 2
+    if ch == "[":
+        j = i + 1
+        negated = j < len(pattern) and pattern[j] == "^"
+        if negated:
+            j += 1
+        start = j
+        if j < len(pattern) and pattern[j] == "]":
+            j += 1
+        while j < len(pattern) and pattern[j] != "]":
+            if pattern[j] == "[":
+                return None  # nested classes ([[:alpha:]]) are left alone
+            j += 2 if pattern[j] == "\\" else 1
+        if j >= len(pattern):
+            return None
+        return pattern[start:j], negated, j + 1
+    if ch in ".^$|()?*+{}":
+        return None
+    return _class_escape(ch), False, i + 1
+
+
+def _char_class_of(body: str, negated: bool) -> str:
+    return f"[{'^' if negated else ''}{body}]"
+
+
+def search_form(pattern: str) -> tuple[str, bool] | None:
+    """A look-around-free RE2-convertible pattern that matches *somewhere* in exactly the texts ``pattern``
+    does, and whether the answer must be negated, for the look-arounds that can be rewritten exactly; None
+    otherwise. Only for "does it match" (regex command, match()): the rewrites consume the character a
+    look-around only inspected, so the matched text and its position differ.
+
+    * ``(?<!C)R`` / ``(?<=C)R`` at the start, C one character: ``(?:\\A|[^C])R`` / ``[C]R``;
+    * ``R(?!C)`` / ``R(?=C)`` at the end: ``R(?:\\z|[^C])`` / ``R[C]``;
+    * ``^(?!R)`` alone or followed by ``.*``: a match exactly when ``^(?:R)`` does not match ("does not
+      start with").
+    The rest of the pattern must have no look-around of its own."""
+    behind = re.match(r"\(\?<([=!])", pattern)
+    if behind:
+        item = _one_char(pattern, behind.end())
+        if item is not None and pattern[item[2] : item[2] + 1] == ")":
+            body, negated, end = item
+            rest = pattern[end + 1 :]
+            if not _LOOKAROUND.search(rest):
+                if behind.group(1) == "!":
+                    return f"(?:\\A|{_char_class_of(body, not negated)}){rest}", False
+                return f"{_char_class_of(body, negated)}{rest}", False
+        return None
+    ahead = re.search(r"\(\?([=!])(?P<item>\\.|\[(?:\\.|[^\]\\])*\]|[^\\\[.^$|()?*+{}])\)\Z", pattern)
+    if ahead:
+        item = _one_char(pattern, ahead.start("item"))
+        head = pattern[: ahead.start()]
+        if item is not None and item[2] == ahead.end("item") and head and not _LOOKAROUND.search(head) \
+                and not head.endswith("\\") and not _ends_in_open_alternation(head):
+            body, negated, _ = item
+            if ahead.group(1) == "!":
+                return f"(?:{head})(?:\\z|{_char_class_of(body, not negated)})", False
+            return f"(?:{head}){_char_class_of(body, negated)}", False
+        return None
+    start = re.match(r"\^\(\?!", pattern)
+    if start:
+        close = _group_end(pattern, start.end() - 3)
+        if close is not None and pattern[close + 1 :] in ("", ".*"):
+            inner = pattern[start.end() : close]
+            if inner and not _LOOKAROUND.search(inner):
+                return f"^(?:{inner})", True
+    return None
+
+
+def _ends_in_open_alternation(head: str) -> bool:
+    """True when a top-level ``|`` is in ``head``: the look-ahead would belong to the last branch only."""
+    depth = 0
+    i = 0
+    in_class = False
+    while i < len(head):
+        ch = head[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return True
+        i += 1
+    return depth != 0
+
+
+def _group_end(pattern: str, open_at: int) -> int | None:
+    """The index of the ``)`` closing the group that opens at ``open_at``."""
+    depth = 0
+    i = open_at
+    in_class = False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None

@@ -1,4 +1,4 @@
-"""A subsearch inside ``search`` (``search [ search ... | fields user ]``) as a SQL ``EXISTS``.
+"""A subsearch inside ``search`` (``search [ search ... | fields user ]``) or a tstats WHERE as a SQL ``EXISTS``.
 
 Splunk runs the subsearch first and rewrites its rows with ``format`` into a search expression:
 ``( ( user="a" AND host="h" ) OR ( user="b" ) )``: one AND group per row over the fields the row has, OR-ed
@@ -57,9 +57,13 @@ def matches_value(outer: Typed, value: exp.Expression) -> exp.Expression:
 
 def subsearch_condition(ctx: StageContext, relation: Relation, node: ast.SearchSubsearch) -> exp.Expression:
     """The boolean a ``[subsearch]`` inside a search expression stands for (see the module docstring)."""
-    if relation is not ctx.input or ctx.source_name is None:
-        raise ctx.unsupported("subsearch here", "a [subsearch] is only supported in the search command",
-                              node.span)
+    if ctx.subsearch_rows is not None and relation is ctx.subsearch_rows[0]:
+        outer_table = ctx.subsearch_rows[1]  # tstats WHERE: the data set's rows
+    elif relation is ctx.input and ctx.source_name is not None:
+        outer_table = ctx.source_name
+    else:
+        raise ctx.unsupported("subsearch here", "a [subsearch] is only supported in the search command and the "
+                              "tstats WHERE clause", node.span)
     sub_name, sub_rel = ctx.subpipeline(node.pipeline, ctx.tag("sub"))
     spliced = [n for n in ("search", "query") if sub_rel.get(n) is not None]
     if spliced:
@@ -68,7 +72,6 @@ def subsearch_condition(ctx: StageContext, relation: Relation, node: ast.SearchS
     fields = [f for f in sub_rel if not f.name.startswith("_") and f.kind not in (Kind.NULL, Kind.BOOLEAN)]
     if not fields:
         return FALSE
-    outer_table = ctx.source_name
     has_a_field: list[exp.Expression] = []
     per_field: list[exp.Expression] = []
     for info in fields:

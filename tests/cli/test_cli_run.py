@@ -204,3 +204,19 @@ def test_a_progress_bar_is_drawn_only_on_a_terminal_for_long_runs(monkeypatch: p
         assert callable(advance)
         for _ in range(PROGRESS_MIN_RULES):
             advance()
+
+
+def test_rules_option_takes_a_jsonl_export_that_would_otherwise_be_events(tmp_path: Path) -> None:
+    """A security_content-style ``detections.jsonl`` ends like an NDJSON event file; ``--rules`` says which."""
+    export = tmp_path / "detections.jsonl"
+    detections = [{"id": "j.1", "name": "Installer transactions", "search": "EventCode=1040 | stats count by host"},
+                  {"id": "j.2", "name": "Nothing", "search": "EventCode=99999"}]
+    export.write_text("".join(json.dumps(d) + "\n" for d in detections), encoding="utf-8")
+    result = cli("run", "--rules", export, MSI_EVTX, "--raw-format", "classic", "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    hits = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {h["rule_id"] for h in hits} == {"j.1"}
+    assert sorted(h["row"]["host"] for h in hits) == sorted(set(SEED_HOSTS))
+    assert sum(h["row"]["count"] for h in hits) > 0
+    without = cli("run", export, MSI_EVTX)  # taken as two event files: no rules given
+    assert without.exit_code == 2 and "give rule files" in without.output

@@ -46,6 +46,12 @@ def load_case(directory: Path) -> dict:
     return case
 
 
+def test_enough_cases() -> None:
+    """The issue asks for at least 25 corpus detections checked for truth, each a different detection."""
+    detections = [yaml.safe_load((d / "case.yaml").read_text(encoding="utf-8"))["detection"] for d in CASE_DIRS]
+    assert len(set(detections)) == len(detections) >= 25
+
+
 @pytest.mark.shared
 @pytest.mark.parametrize("case_dir", CASE_DIRS, ids=[p.name for p in CASE_DIRS])
 def test_detection_truth(case_dir: Path, shared_dir: Path, tmp_path: Path) -> None:

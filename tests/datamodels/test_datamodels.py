@@ -80,10 +80,13 @@ def test_package_models_cover_the_corpus_shapes() -> None:
     for path in ["Endpoint.Processes", "Endpoint.Registry", "Endpoint.Filesystem", "Endpoint.Services",
                  "Network_Traffic.All_Traffic", "Network_Resolution.DNS", "Authentication.Authentication",
                  "Authentication.Failed_Authentication", "Change.All_Changes", "Change.Account_Management",
-                 "Risk.All_Risk", "Web.Web"]:
+                 "Risk.All_Risk", "Web.Web", "Alerts.Alerts", "Email.All_Email", "Change_Analysis.All_Changes",
+                 "Network_Sessions.All_Sessions.DHCP", "Vulnerabilities.Vulnerabilities",
+                 "UEBA.All_UEBA_Events.UEBA_Anomalies", "Identity_Management.All_Identities"]:
         dataset = path.partition(".")[2]
         assert models.resolve(path).name == dataset.split(".")[-1], path
-    assert models.resolve("Risk.All_Risk").fed_by_nothing
+    for path in ["Risk.All_Risk", "Alerts.Alerts", "Email.All_Email", "Identity_Management.All_Identities"]:
+        assert models.resolve(path).fed_by_nothing, path
     assert not models.resolve("Endpoint.Processes").fed_by_nothing
 
 
@@ -120,6 +123,31 @@ def test_every_data_set_translates_and_runs(path: str) -> None:
                 f"| tstats count from datamodel={path.partition('.')[0]} where nodename={path.partition('.')[2]}",
                 f"| from datamodel:{path} | head 1"):
         con.execute(compile_spl(spl, schema).sql()).fetchall()
+
+
+def test_every_data_model_the_corpus_names_is_defined(shared_dir: Path) -> None:
+    """Every ``datamodel=M`` / ``from datamodel M.D`` of the ESCU corpus names a model sqldetect defines, so no
+    detection is refused for its data model alone."""
+    import json
+    import re
+
+    named: set[str] = set()
+    pattern = re.compile(r"datamodel\s*[=:]?\s*\"?([A-Za-z_]+)")
+    with (shared_dir / "corpus" / "escu" / "detections.jsonl").open(encoding="utf-8") as handle:
+        for line in handle:
+            named.update(pattern.findall(json.loads(line).get("search") or ""))
+    named.discard("datamodel")  # "| datamodel" command spellings, not a model name
+    models = package_datamodels()
+    assert named, "no data model references found: the pattern is wrong"
+    assert sorted(n for n in named if n not in models) == []
+
+
+def test_a_data_set_nothing_feeds_says_so_in_a_note() -> None:
+    query = compile_spl("| tstats count from datamodel=Email where nodename=All_Email.Delivery by All_Email.src_user")
+    assert query.notes == ["data model Email.All_Email.Delivery has no rows: no Windows event feeds Email.All_Email "
+                           "(a data model file of your own can point it at a table)"]
+    assert any("no rows" in n for n in compile_spl("| from datamodel Alerts.Alerts").notes)
+    assert not any("no rows" in n for n in compile_spl("| tstats count from datamodel=Endpoint.Processes").notes)
 
 
 def test_sysmon_process_event_through_both_shapes() -> None:
@@ -207,9 +235,9 @@ def test_resolve_names() -> None:
         models.resolve("Endpoint")
     with pytest.raises(TranslationError, match="has no data set 'Proc'"):
         models.resolve("Endpoint.Proc")
-    with pytest.raises(UnsupportedError, match="'Email' is not defined") as info:
-        models.resolve("Email.All_Email")
-    assert info.value.construct == "datamodel=Email"
+    with pytest.raises(UnsupportedError, match="'Malware' is not defined") as info:
+        models.resolve("Malware.Malware_Attacks")
+    assert info.value.construct == "datamodel=Malware"
     with pytest.raises(TranslationError, match="not inside"):
         models.resolve("Endpoint.Registry", "Processes")
 
@@ -223,9 +251,9 @@ def test_prefixes_follow_the_owner_lineage() -> None:
 
 def test_unknown_data_model_error_points_at_it() -> None:
     with pytest.raises(UnsupportedError) as info:
-        compile_spl("| tstats count from datamodel=Email.All_Email by All_Email.src")
+        compile_spl("| tstats count from datamodel=Malware.Malware_Attacks by Malware_Attacks.src")
     assert info.value.location.column == len("tstats count from datamodel=") + 1
-    assert "^^^^^^^^^^^^^^^" in str(info.value)
+    assert "^^^^^^^^^^^^^^^^^^^^^^^" in str(info.value)
 
 
 # ---------------------------------------------------------------------------------------------------- user files

@@ -40,11 +40,11 @@ def test_sql_of_a_data_set() -> None:
 
 def test_user_file_and_errors(tmp_path: Path) -> None:
     path = tmp_path / "mine.yaml"
-    path.write_text("model: Email\ndatasets:\n  All_Email:\n    fields: {src_user: }\n", encoding="utf-8")
-    assert "All_Email: 1 fields; no events feed it" in run("-f", str(path)).output
+    path.write_text("model: Malware\ndatasets:\n  Malware_Attacks:\n    fields: {src_user: }\n", encoding="utf-8")
+    assert "Malware_Attacks: 1 fields; no events feed it" in run("-f", str(path)).output
     unknown = run("Nope.X")
     assert unknown.exit_code == 1 and "data model 'Nope' is not defined" in unknown.output
-    path.write_text("model: Email\ndatasets: {All_Email: {colour: red}}\n", encoding="utf-8")
+    path.write_text("model: Malware\ndatasets: {Malware_Attacks: {colour: red}}\n", encoding="utf-8")
     bad = run("-f", str(path))
     assert bad.exit_code == 1 and "unknown key 'colour'" in bad.output
     assert run("--sql").exit_code == 2

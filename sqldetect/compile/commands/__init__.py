@@ -23,6 +23,7 @@ from sqldetect.compile.commands import (  # noqa: F401
     mvexpand,
     regex,
     rename,
+    replace,
     rex,
     search,
     sort,

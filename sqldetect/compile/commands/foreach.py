@@ -9,8 +9,14 @@ rows, field after field, each run seeing the previous ones' results.
 Templates made only of ``eval`` become one SELECT (the usual case:
 ``foreach * [eval <<FIELD>>=if(<<FIELD>>="null", null(), <<FIELD>>)]``); others become one CTE per
 substituted command before this stage (a template may use the row order, so foreach counts as using its
-input's order). A wildcard over rows that still have every column of the event table
-is refused (which fields exist there depends on the data); ``mode=multivalue``/``json_array`` are refused.
+input's order). ``mode=multivalue``/``json_array`` are refused.
+
+Over rows that still have every column of the event table (raw events), a wildcard expands against the event
+table's columns, but a column is one of the *results'* fields only when some row has a value in it (the rule
+``fillnull`` without a list follows). So each run for such a column is guarded: its assignments take effect only
+when ``COUNT(column) OVER ()`` is not 0, which gives the same rows as iterating over the fields the results
+have. That guard exists for eval templates only; a wildcard template of other commands over raw events stays
+refused.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from sqldetect.compile.commands.eval import stored_value
 from sqldetect.compile.context import StageContext, StageResult
 from sqldetect.compile.registry import command
 from sqldetect.compile.relation import Kind
-from sqldetect.compile.sql import star
+from sqldetect.compile.sql import lit, star
 from sqldetect.compile.typed import Typed
 from sqldetect.errors import SqlDetectError
 from sqldetect.spl import ast
@@ -36,15 +42,21 @@ def _expansions(ctx: StageContext, cmd: ast.ForeachCommand) -> list[tuple[str, t
             if f.name not in [n for n, _ in out]:
                 out.append((f.name, ()))
             continue
-        if ctx.input.events:
-            raise ctx.unsupported("foreach with a wildcard over raw events", "foreach with a wildcard over rows "
-                                  "that still have every event-table column: which fields exist depends on the "
-                                  "data (reduce the fields with table/fields/stats first)", f.span)
         for info in ctx.input:
             captures = wildcards.match(f.name, info.name)
             if captures is not None and info.kind is not Kind.NULL and info.name not in [n for n, _ in out]:
                 out.append((info.name, captures))
     return out
+
+
+def _guarded(ctx: StageContext, cmd: ast.ForeachCommand) -> set[str]:
+    """The fields a wildcard reached over raw events: each run for them needs the "some row has it" guard."""
+    if not ctx.input.events:
+        return set()
+    explicit = {f.name for f in cmd.fields if not wildcards.has_wildcard(f.name)}
+    patterns = [f.name for f in cmd.fields if wildcards.has_wildcard(f.name)]
+    return {info.name for info in ctx.input if info.name not in explicit
+            and any(wildcards.match(p, info.name) is not None for p in patterns)}
 
 
 def _substitute(cmd: ast.ForeachCommand, name: str, captures: tuple[str, ...]) -> str:
@@ -89,8 +101,18 @@ def foreach(ctx: StageContext, cmd: ast.ForeachCommand) -> StageResult:
             raise _relocated(ctx, cmd, name, err) from None
     if not pipelines:
         return ctx.with_changes([])
-    if all(c.canonical == "eval" for _, p in pipelines for c in p.commands):
+    guarded = _guarded(ctx, cmd)
+    all_eval = all(c.canonical == "eval" for _, p in pipelines for c in p.commands)
+    if all_eval and guarded:
+        return _guarded_evals(ctx, cmd, pipelines, guarded)
+    if all_eval:
         return _merged_eval(ctx, cmd, pipelines)
+    if guarded:
+        wild = next(f for f in cmd.fields if wildcards.has_wildcard(f.name))
+        raise ctx.unsupported("foreach with a wildcard over raw events",
+                              "foreach with a wildcard over rows that still have every event-table column runs only "
+                              "eval templates (a field is iterated when some row has it); reduce the fields with "
+                              "table/fields/stats first for other commands", wild.span)
     source, relation = ctx.source_name, ctx.input
     for number, (name, pipeline) in enumerate(pipelines, start=1):
         try:
@@ -119,3 +141,65 @@ def _merged_eval(ctx: StageContext, cmd: ast.ForeachCommand, pipelines: list[tup
         except SqlDetectError as err:
             raise _relocated(ctx, cmd, name, err) from None
     return ctx.with_changes(changes)
+
+
+def _guarded_evals(ctx: StageContext, cmd: ast.ForeachCommand, pipelines: list[tuple[str, ast.Pipeline]],
+                   guarded: set[str]) -> StageResult:
+    """Eval runs over raw events, one CTE per run (runs read the previous run's columns rather than inlining
+    its expressions, which would grow the SQL exponentially for ``x=mvappend(x, '<<FIELD>>')``). A first CTE
+    records, for each guarded field, whether some row has it (hidden columns); a guarded run's assignments
+    apply only where that flag is set, so a column no result row has is not iterated."""
+    from sqldetect.compile.planner import CompiledStage
+    from sqldetect.compile.sql import alias, col
+
+    relation = ctx.input.copy()
+    flags: dict[str, str] = {}
+    items: list[exp.Expression] = [star()]
+    for name, _ in pipelines:
+        if name in guarded and name not in flags:
+            flags[name] = ctx.new_column(f"_sqld_has_{len(flags) + 1}", relation)
+            relation.hidden.append(flags[name])
+            present = exp.GT(this=exp.Window(this=exp.Count(this=ctx.field(name).sql), over="OVER"), expression=lit(0))
+            items.append(alias(present, flags[name]))
+    source = f"{ctx.name}_0_present"
+    select = exp.select(*items).from_(ctx.source(), copy=False)
+    ctx.compiler.stages.append(CompiledStage(source, f"{_spl_of(ctx)} (which fields the rows have)", select,
+                                             relation.copy()))
+    for number, (name, pipeline) in enumerate(pipelines, start=1):
+        for command_ in pipeline.commands:
+            assert isinstance(command_, ast.EvalCommand)
+            step = StageContext(ctx.compiler, command_, ctx.index, f"{ctx.name}_{number}_eval", relation, source,
+                                later=ctx.later)
+            changes: list[tuple[str, Typed]] = []
+            overrides: dict[str, Typed] = {}
+            try:
+                for assignment in command_.assignments:
+                    value = stored_value(step, assignment.field, step.eval(assignment.expr, overrides=overrides),
+                                         assignment.span)
+                    if name in flags:
+                        current = overrides.get(assignment.field) or step.field(assignment.field)
+                        value = _when(col(flags[name]), value, current)
+                    overrides[assignment.field] = value
+                    changes.append((assignment.field, value))
+            except SqlDetectError as err:
+                raise _relocated(ctx, cmd, name, err) from None
+            result = step.with_changes(changes)
+            ctx.compiler.stages.append(CompiledStage(step.name, f"{_spl_of(ctx)} ({name})", result.select,
+                                                     result.relation))
+            source, relation = step.name, result.relation
+    relation.hidden = [h for h in relation.hidden if h not in flags.values()]
+    final = exp.select(star(exclude=list(flags.values()))).from_(exp.Table(this=exp.to_identifier(source, quoted=True)),
+                                                                 copy=False)
+    return StageResult(final, relation)
+
+
+def _spl_of(ctx: StageContext) -> str:
+    return " ".join(ctx.compiler.source[ctx.command.span.start : ctx.command.span.end].split())[:200]
+
+
+def _when(flag: exp.Expression, value: Typed, current: Typed) -> Typed:
+    """``value`` where ``flag`` is true, else the target's ``current`` value."""
+    from sqldetect.compile.functions import unify
+
+    (new, old), kind = unify([value, current])
+    return Typed(exp.Case().when(flag, new, copy=False).else_(old, copy=False), kind)

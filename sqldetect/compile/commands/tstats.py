@@ -8,8 +8,8 @@ docs/semantics.md):
 - fields are named with the data set prefix (``Processes.process_name``; a child data set's own fields with its
   lineage, ``All_Changes.Account_Management.src_user``), plus ``_time``, ``host``, ``source``, ``sourcetype``;
   output names keep the prefix;
-- WHERE has search semantics (case-insensitive, wildcards, IN, NOT/!=, time modifiers); bare terms and
-  ``PREFIX()`` are refused;
+- WHERE has search semantics (case-insensitive, wildcards, IN, NOT/!=, time modifiers, a ``[subsearch]`` as in
+  ``search``); bare terms and ``PREFIX()`` are refused;
 - a row whose BY value is null (or empty) is dropped, unless ``fillnull_value=<s>`` is given, in which case the
   BY value becomes that string; ``BY _time span=1h`` buckets time as ``bin`` does, while the aggregations (``min(_time)``)
   still see each event's own time;
@@ -65,10 +65,14 @@ def tstats(ctx: StageContext, cmd: ast.TstatsCommand) -> StageResult:
     # An empty BY value is no value (Splunk does not keep empty extracted values): dropped like a null one.
     nonempty = [exp.NEQ(this=value.sql, expression=lit("")) for b in by if b.transformed is None
                 and (value := ctx.field(b.name, relation)).kind is Kind.STRING]
+    assert isinstance(source, exp.Table)
+    ctx.subsearch_rows = (relation, source.name)  # a [subsearch] in WHERE correlates with the data set's rows
     where = [c for c in (_where(ctx, cmd, relation), *nonempty) if c is not None]
     condition = and_(*where) if where else None
+    # A subsearch condition names the data set's table: it must sit in a SELECT reading that table directly.
+    correlated = condition is not None and any(True for _ in condition.find_all(exp.Exists))
 
-    if not any(b.transformed is not None for b in by):
+    if not correlated and not any(b.transformed is not None for b in by):
         return group_select(ctx, cmd.aggregations, [b.name for b in by], source=source, relation=relation,
                             extra_where=condition)
 
