@@ -33,6 +33,7 @@ WINDOWS_FIELDS = (
     ("Channel", "VARCHAR"), ("Computer", "VARCHAR"), ("Provider", "VARCHAR"), ("SourceName", "VARCHAR"),
     ("Level", "BIGINT"), ("Task", "BIGINT"), ("Opcode", "BIGINT"), ("Keywords", "VARCHAR"), ("UserID", "VARCHAR"),
     ("Version", "BIGINT"), ("ProcessID", "BIGINT"), ("ThreadID", "BIGINT"), ("Qualifiers", "BIGINT"),
+    ("ActivityID", "VARCHAR"), ("RelatedActivityID", "VARCHAR"),
     ("signature_id", "BIGINT"), ("Message", "VARCHAR"), ("Data", "VARCHAR[]"),
 )  # fmt: skip
 
@@ -341,6 +342,8 @@ class EventTable:
             ("ProcessID", number(c["process_id"]), "BIGINT"),
             ("ThreadID", number(c["thread_id"]), "BIGINT"),
             ("Qualifiers", number(c["qualifiers"]), "BIGINT"),
+            ("ActivityID", f"nullif({c['activity_id']}, '')", "VARCHAR"),
+            ("RelatedActivityID", f"nullif({c['related_activity_id']}, '')", "VARCHAR"),
             ("signature_id", number(c["event_id"]), "BIGINT"),
             ("Message", c["message"], "VARCHAR"),
             ("Data", c["data"], "VARCHAR[]"),

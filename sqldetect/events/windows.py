@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from hashlib import blake2b as _blake2b
 from xml.parsers import expat
 
 from sqldetect.events import classic
 from sqldetect.events.messages import MessageCatalog
-from sqldetect.events.xmltext import EVENT_OPEN, canonical_system_time, unescape
+from sqldetect.events.xmltext import EVENT_OPEN, canonical_system_time, unescape, windows_guid
 
 # Columns of a normalized Windows row, in order; the store turns them into Splunk fields (see store.py).
 WINDOWS_COLUMNS = (
     "system_time", "provider", "source_name", "qualifiers", "event_id", "version", "level", "task", "opcode",
-    "keywords", "record_id", "process_id", "thread_id", "channel", "computer", "user_id",
-    "message", "raw", "data", "key",
+    "keywords", "record_id", "activity_id", "related_activity_id", "process_id", "thread_id", "channel", "computer",
+    "user_id", "message", "raw", "data", "key",
 )  # fmt: skip
 
 # Field names the normalizer itself produces. An EventData/UserData value with one of these exact names is stored
@@ -38,6 +39,7 @@ RESERVED_FIELDS = frozenset({
     "_time", "_raw", "_serial", "host", "source", "sourcetype", "index", "EventCode", "EventID", "EventRecordID",
     "RecordNumber", "Channel", "Computer", "Provider", "SourceName", "Level", "Task", "Opcode", "Keywords",
     "UserID", "Version", "ProcessID", "ThreadID", "Qualifiers", "signature_id", "Message", "Data",
+    "ActivityID", "RelatedActivityID",
 })  # fmt: skip
 
 RAW_FORMATS = ("xml", "classic")
@@ -55,7 +57,7 @@ _SYSTEM = re.compile(
     r'(?:<Keywords>([^<"]*)</Keywords>)?'
     r"(?:<TimeCreated SystemTime=\"([^\"']*)\"></TimeCreated>)?"
     r'(?:<EventRecordID>([^<"]*)</EventRecordID>)?'
-    r"(?:<Correlation(?: \w+=\"[^\"']*\")*></Correlation>)?"
+    r"(?:<Correlation(?: ActivityID=\"([^\"']*)\")?(?: RelatedActivityID=\"([^\"']*)\")?></Correlation>)?"
     r"(?:<Execution(?: ProcessID=\"([^\"']*)\")?(?: ThreadID=\"([^\"']*)\")?(?: \w+=\"[^\"']*\")*></Execution>)?"
     r'(?:<Channel>([^<"]*)</Channel>)?'
     r'(?:<Computer>([^<"]*)</Computer>)?'
@@ -65,8 +67,8 @@ _SYSTEM = re.compile(
 _SYSTEM_TEXT_TAGS = frozenset({"EventID", "Version", "Level", "Task", "Opcode", "Keywords", "EventRecordID",
                                "Channel", "Computer"})  # fmt: skip
 _SYSTEM_TAGS = ("Provider", "Guid", "EventSourceName", "Qualifiers", "EventID", "Version", "Level", "Task",
-                "Opcode", "Keywords", "SystemTime", "EventRecordID", "ProcessID", "ThreadID", "Channel",
-                "Computer", "UserID")  # fmt: skip
+                "Opcode", "Keywords", "SystemTime", "EventRecordID", "ActivityID", "RelatedActivityID", "ProcessID",
+                "ThreadID", "Channel", "Computer", "UserID")  # fmt: skip
 _LEAF = re.compile(r'<(?:Data Name="([^"]*)"[^>]*|([\w:.-]+)[^>]*)>([^<]*)</')
 _RENDERED_MESSAGE = re.compile(r"<Message>([^<]*)</Message>")
 _SECTION = re.compile(r"<([\w:.-]+)")
@@ -182,9 +184,15 @@ class WindowsNormalizer:
         system_simple: bool = True,
     ) -> tuple[tuple[object, ...], tuple[str, ...], list[str]]:
         (provider, _guid, event_source, qualifiers, event_id, version, level, task, opcode, keywords,
-         system_time, record_id, process_id, thread_id, channel, computer, user_id) = system  # fmt: skip
+         system_time, record_id, activity_id, related_activity_id, process_id, thread_id, channel, computer,
+         user_id) = system  # fmt: skip
         if system_time is not None and (len(system_time) != 27 or system_time[26] != "Z"):
             system_time = canonical_system_time(system_time)  # e.g. a string-typed time with 7 or 9 digits
+        edits: list[tuple[str, str]] = []  # the evtx package writes GUIDs bare; Windows and Splunk in braces
+        if activity_id is not None:
+            activity_id = _braced(activity_id, " ActivityID=", edits)
+        if related_activity_id is not None:
+            related_activity_id = _braced(related_activity_id, " RelatedActivityID=", edits)
         template = self._catalog_get(provider, event_id) if self._has_templates else None
         message = template.render(positional) if template is not None else rendered_message
         source_name = event_source or provider
@@ -202,15 +210,33 @@ class WindowsNormalizer:
                     names = [*names, *(k for k, _ in extra)]
                     values = [*values, *(v for _, v in extra)]
         else:
-            raw = splunk_xml(xml, sys_start, sys_end, system_simple, fast_payload)
+            raw = splunk_xml(xml, sys_start, sys_end, system_simple, fast_payload, edits)
         if record_id:
             identity = f"{self._key_prefix}{provider}\x1f{channel}\x1f{computer}\x1f{record_id}\x1f{system_time}\x1f{event_id}"
         else:
             identity = self._key_prefix + xml
         key = _blake2b(identity.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         core = (system_time, provider, source_name, qualifiers, event_id, version, level, task, opcode, keywords,
-                record_id, process_id, thread_id, channel, computer, user_id, message, raw, data, key)  # fmt: skip
+                record_id, activity_id, related_activity_id, process_id, thread_id, channel, computer, user_id,
+                message, raw, data, key)  # fmt: skip
         return core, tuple(names), values
+
+
+@lru_cache(maxsize=4096)
+def _windows_guid(value: str) -> str:
+    return windows_guid(value)  # one activity spans many events: most look-ups hit
+
+
+def _braced(value: str, attribute: str, edits: list[tuple[str, str]]) -> str:
+    """``value`` as Windows shows a GUID; records the matching edit of the ``_raw`` System block if it changed.
+
+    A GUID holds no XML entity, so its canonical text is the value itself; ``attribute`` (``" ActivityID="``,
+    with its leading space) cannot match inside ``RelatedActivityID``.
+    """
+    shown = _windows_guid(value)
+    if shown != value:
+        edits.append((f'{attribute}"{value}"', f'{attribute}"{shown}"'))
+    return shown
 
 
 def _system_values(match: re.Match[str], xml: str) -> tuple[str | None, ...]:
@@ -317,6 +343,8 @@ def _parse_slow(xml: str) -> _Parsed:
                 _take(system, attrs, ("Qualifiers", "Qualifiers"))
             elif tag == "TimeCreated":
                 _take(system, attrs, ("SystemTime", "SystemTime"))
+            elif tag == "Correlation":
+                _take(system, attrs, ("ActivityID", "ActivityID"), ("RelatedActivityID", "RelatedActivityID"))
             elif tag == "Execution":
                 _take(system, attrs, ("ProcessID", "ProcessID"), ("ThreadID", "ThreadID"))
             elif tag == "Security":
@@ -362,16 +390,22 @@ def _take(system: dict[str, str], attrs: dict[str, str], *pairs: tuple[str, str]
             system[key] = attrs[attr]
 
 
-def splunk_xml(xml: str, sys_start: int, sys_end: int, system_simple: bool, fast_payload: bool) -> str:
+def splunk_xml(
+    xml: str, sys_start: int, sys_end: int, system_simple: bool, fast_payload: bool,
+    system_edits: list[tuple[str, str]] | tuple[()] = (),
+) -> str:
     """The event as Splunk's XmlWinEventLog stores it: one line, single-quoted attributes, empty elements closed.
 
     Canonical XML never has a raw ``>`` or ``<`` in text, so everything between ``<`` and ``>`` is markup; the
-    common shapes are converted with plain string replacements, anything else tag by tag.
+    common shapes are converted with plain string replacements, anything else tag by tag. ``system_edits`` are
+    ``(old, new)`` replacements in the System block (attribute values shown as Windows shows them).
     """
     event_start = xml.find("<Event")
     head = xml[event_start:sys_start]
     head = _SPLUNK_EVENT_OPEN if head == EVENT_OPEN else head.replace('"', "'")
     system = xml[sys_start:sys_end]
+    for old, new in system_edits:
+        system = system.replace(old, new, 1)
     if system_simple:
         system = _EMPTY_SYSTEM_ELEMENT.sub("/>", system.replace('"', "'"))
     else:

@@ -128,6 +128,21 @@ def canonical_system_time(value: str) -> str:
     return f"{date}T{clock}.{(fraction or '')[:6].ljust(6, '0')}Z"
 
 
+_GUID = re.compile(r"\{?([0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})\}?")
+
+
+def windows_guid(value: str) -> str:
+    """A GUID as Windows (and so Splunk) shows it: ``{B1E2...}``, in braces, upper case; other text unchanged.
+
+    The canonical XML keeps the evtx package's rendering (no braces: ``B1E2...``), python-evtx's node values and
+    Winlogbeat's JSON differ again; searches and ``stats by ActivityID`` must see one form whatever the source.
+    """
+    match = _GUID.fullmatch(value)
+    if match is None or (value[0] == "{") != (value[-1] == "}"):
+        return value
+    return "{" + match.group(1).upper() + "}"
+
+
 def canonicalize(xml: str) -> str:
     """Re-serialize any well-formed event XML (e.g. Windows' own single-quoted rendering) in canonical form.
 

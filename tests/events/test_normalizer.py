@@ -9,6 +9,7 @@ import pytest
 from sqldetect.events import xmltext
 from sqldetect.events.messages import MessageCatalog
 from sqldetect.events.windows import (
+    _SYSTEM_TAGS,
     WINDOWS_COLUMNS,
     RecordError,
     WindowsNormalizer,
@@ -159,7 +160,8 @@ def test_fast_and_full_parse_agree() -> None:
     for xml in (SECURITY_4688, SYSMON_1, MSI_1040, USERDATA_1102):
         slow = _parse_slow(xml)
         row = normalize(xml)
-        assert slow.system[4] == row["event_id"] and slow.system[14] == row["channel"]
+        assert slow.system[_SYSTEM_TAGS.index("EventID")] == row["event_id"]
+        assert slow.system[_SYSTEM_TAGS.index("Channel")] == row["channel"]
         names = list(row["fields"])
         assert [n for n in dict.fromkeys(slow.names)] == names
 
