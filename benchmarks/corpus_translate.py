@@ -42,8 +42,6 @@ from sqldetect.spl.parser import parse
 
 STEPS = ("parsed", "translated", "executed")
 _TSTATS = re.compile(r"^\s*\|\s*tstats\b", re.IGNORECASE)
-_SQL_TYPES = {FieldKind.STRING: "VARCHAR", FieldKind.NUMBER: "DOUBLE", FieldKind.TIME: "TIMESTAMP",
-              FieldKind.MULTIVALUE: "VARCHAR[]", FieldKind.BOOLEAN: "BOOLEAN"}
 
 
 def default_corpus() -> Path:
@@ -99,8 +97,7 @@ def run(corpus: Path, schema: Schema, drop: frozenset[str] = frozenset()) -> tup
     macros = load_macros(corpus)
     detections = load_detections(corpus)
     con = duckdb.connect()
-    columns = ", ".join(f'"{f.column_name}" {_SQL_TYPES[f.kind]}' for f in schema)
-    con.execute(f'CREATE TABLE "events" ({columns})')
+    schema.create_empty_table(con)
     timings = {"parse": 0.0, "translate": 0.0, "execute": 0.0}
     outcomes: list[Outcome] = []
     for record in detections:

@@ -25,9 +25,6 @@ from sqldetect.compile import CompileOptions, compile_spl, default_schema
 from sqldetect.compile.lookups import LookupResolver
 from sqldetect.errors import SqlDetectError, UnsupportedError
 
-_SQL_TYPES = {"string": "VARCHAR", "number": "DOUBLE", "time": "TIMESTAMP", "multivalue": "VARCHAR[]",
-              "boolean": "BOOLEAN"}
-
 
 def main() -> int:
     corpus = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[2] / "shared/corpus/escu"
@@ -37,8 +34,7 @@ def main() -> int:
     schema = default_schema()
     resolver = LookupResolver([corpus / "lookups"], definitions_file=corpus / "lookups.jsonl")
     con = duckdb.connect()
-    columns = ", ".join(f'"{f.column_name}" {_SQL_TYPES[f.kind.value]}' for f in schema)
-    con.execute(f"CREATE TABLE events ({columns})")
+    schema.create_empty_table(con)
     searches = expanded_searches(corpus)
     refusals: collections.Counter[str] = collections.Counter()
     errors: collections.Counter[str] = collections.Counter()

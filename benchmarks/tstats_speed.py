@@ -21,7 +21,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus_translate import _SQL_TYPES, eventdata_schema
+from corpus_translate import eventdata_schema
 
 from sqldetect.compile import CompileOptions, compile_spl, default_schema
 from sqldetect.datamodels import load_datamodels
@@ -57,9 +57,8 @@ def main() -> int:
 
     schema = wide_schema(args.columns)
     con = duckdb.connect()
-    columns = ", ".join(f'"{f.column_name}" {_SQL_TYPES[f.kind]}' for f in schema)
-    con.execute(f'CREATE TABLE "events" ({columns})')
-    con.execute(f'CREATE TABLE "empty" ({columns})')
+    schema.create_empty_table(con, "events")
+    schema.create_empty_table(con, "empty")
     con.execute(
         """INSERT INTO events ("_time", "source", "EventCode", "Computer", "Image", "NewProcessName", "CommandLine",
                                "ParentImage", "User")

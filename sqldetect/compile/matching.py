@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
 
 from sqlglot import exp
 
@@ -325,34 +326,11 @@ def search_form(pattern: str) -> tuple[str, bool] | None:
     return None
 
 
-def _ends_in_open_alternation(head: str) -> bool:
-    """True when a top-level ``|`` is in ``head``: the look-ahead would belong to the last branch only."""
+def _structure(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """``(index, char, group depth after it)`` for each character of ``pattern`` from ``start`` that is neither
+    escaped nor inside a character class: what the look-around rewrites need to see a regex's grouping."""
     depth = 0
-    i = 0
-    in_class = False
-    while i < len(head):
-        ch = head[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            return True
-        i += 1
-    return depth != 0
-
-
-def _group_end(pattern: str, open_at: int) -> int | None:
-    """The index of the ``)`` closing the group that opens at ``open_at``."""
-    depth = 0
-    i = open_at
+    i = start
     in_class = False
     while i < len(pattern):
         ch = pattern[i]
@@ -363,11 +341,24 @@ def _group_end(pattern: str, open_at: int) -> int | None:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+        else:
+            depth += (ch == "(") - (ch == ")")
+            yield i, ch, depth
         i += 1
+
+
+def _ends_in_open_alternation(head: str) -> bool:
+    """True when a top-level ``|`` is in ``head``: the look-ahead would belong to the last branch only."""
+    depth = 0
+    for _, ch, depth in _structure(head):
+        if ch == "|" and depth == 0:
+            return True
+    return depth != 0
+
+
+def _group_end(pattern: str, open_at: int) -> int | None:
+    """The index of the ``)`` closing the group that opens at ``open_at``."""
+    for i, ch, depth in _structure(pattern, open_at):
+        if ch == ")" and depth == 0:
+            return i
     return None
