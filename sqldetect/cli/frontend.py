@@ -158,8 +158,8 @@ def coverage_command(
 
     Macros come from DIRECTORY/macros.jsonl, lookups from DIRECTORY/lookups (+ lookups.jsonl). The execute
     phase runs each query on an empty event table of the Windows event schema: it shows DuckDB accepts and
-    runs the SQL, not that the detection finds anything. Results are split by status (production first
-    matters) with the commonest refusal reasons. The last line is `parse P/N translate T/N execute E/N`.
+    runs the SQL, not that the detection finds anything. Results are split by status (production is the
+    figure that matters) with the commonest refusal reasons. The last line is `parse P/N translate T/N execute E/N`.
 
     \b
     Example:
