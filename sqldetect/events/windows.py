@@ -183,12 +183,14 @@ class WindowsNormalizer:
         fast_payload: bool,
         system_simple: bool = True,
     ) -> tuple[tuple[object, ...], tuple[str, ...], list[str]]:
-        (provider, _guid, event_source, qualifiers, event_id, version, level, task, opcode, keywords,
+        (provider, guid, event_source, qualifiers, event_id, version, level, task, opcode, keywords,
          system_time, record_id, activity_id, related_activity_id, process_id, thread_id, channel, computer,
          user_id) = system  # fmt: skip
         if system_time is not None and (len(system_time) != 27 or system_time[26] != "Z"):
             system_time = canonical_system_time(system_time)  # e.g. a string-typed time with 7 or 9 digits
         edits: list[tuple[str, str]] = []  # the evtx package writes GUIDs bare; Windows and Splunk in braces
+        if guid is not None and not self._classic:
+            _braced(guid, " Guid=", edits)  # only _raw shows the provider GUID
         if activity_id is not None:
             activity_id = _braced(activity_id, " ActivityID=", edits)
         if related_activity_id is not None:
