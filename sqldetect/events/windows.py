@@ -24,7 +24,7 @@ from xml.parsers import expat
 
 from sqldetect.events import classic
 from sqldetect.events.messages import MessageCatalog
-from sqldetect.events.xmltext import EVENT_OPEN, canonical_system_time, unescape, windows_guid
+from sqldetect.events.xmltext import EVENT_OPEN, canonical_system_time, escape_text, unescape, windows_guid
 
 # Columns of a normalized Windows row, in order; the store turns them into Splunk fields (see store.py).
 WINDOWS_COLUMNS = (
@@ -213,6 +213,13 @@ class WindowsNormalizer:
                     values = [*values, *(v for _, v in extra)]
         else:
             raw = splunk_xml(xml, sys_start, sys_end, system_simple, fast_payload, edits)
+            if "&" in xml:
+                # XmlWinEventLog fields are the text between the tags of _raw, entities and all (Splunk's
+                # Windows add-on extracts them with regexes): `&gt;` stays `&gt;`, as ESCU rules expect. Canonical
+                # XML escapes exactly & < > in text, so a decoded value holds one only where _raw has an entity.
+                values = [escape_text(v) for v in values]
+                if data is not None:
+                    data = [escape_text(v) for v in data]
         if record_id:
             identity = f"{self._key_prefix}{provider}\x1f{channel}\x1f{computer}\x1f{record_id}\x1f{system_time}\x1f{event_id}"
         else:
