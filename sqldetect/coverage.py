@@ -81,15 +81,18 @@ class SqlPhases:
 
     The engine is built the way ``sqldetect run`` builds one (shipped data models and calculated fields, the
     given lookups), so a detection that passes here is one ``run`` would accept; queries run locked down, as
-    in ``run``. ``schema``: the event fields to translate against (default: the Windows event schema).
+    in ``run``. ``schema``: the event fields to translate against (default: the Windows event schema); ``macros``: the
+    library the detections were expanded with.
     """
 
-    def __init__(self, lookups: Any = None, schema: Schema | None = None) -> None:
+    def __init__(self, lookups: Any = None, schema: Schema | None = None, macros: MacroLibrary | None = None) -> None:
         from sqldetect.compile import default_schema
         from sqldetect.engine import Engine
 
         schema = schema if schema is not None else default_schema()
         self.engine = Engine(lookups=lookups, schema=schema)
+        if macros is not None:  # search strings parsed while translating (map) expand the corpus's macros
+            self.engine.macros = macros
         schema.create_empty_table(self.engine.con, self.engine.table)
 
     def translate(self, attempt: Attempt) -> None:

@@ -229,6 +229,7 @@ class Engine:
         mapped = resolved.fields if resolved is not None else []
         unresolved = self.field_mapping if resolved is None else None
         return CompileOptions(table=self.table, now=self.now, lookups=self.lookups, datamodels=self.datamodels,
+                              macros=self.macros,
                               field_mapping=unresolved, derived_fields=[*mapped, *self.derived_fields],
                               rule_id=rule_id)
 

@@ -178,7 +178,7 @@ def coverage_command(
     except SqlDetectError as exc:
         _report(ctx, exc)
         ctx.exit(1)
-    sql_phases = SqlPhases(lookups=lookups)
+    sql_phases = SqlPhases(lookups=lookups, macros=library)
     try:
         report = run_coverage(directory, library=library, phases=sql_phases.phases(until))
     finally:

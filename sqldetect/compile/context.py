@@ -40,6 +40,8 @@ class CompileOptions:
     #: fields computed when a rule runs (mappings and calculated fields, ``sqldetect.compile.derived``)
     derived_fields: list[Any] = field(default_factory=list)
     rule_id: str | None = None
+    #: expands macros in search strings parsed at translation time (``map search="..."``)
+    macros: Any = None
 
 
 @dataclass

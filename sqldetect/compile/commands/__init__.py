@@ -19,6 +19,7 @@ from sqldetect.compile.commands import (  # noqa: F401
     lookup,
     makemv,
     makeresults,
+    map_,
     mstats,
     mvexpand,
     regex,
