@@ -12,6 +12,8 @@ import re
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.generator import Generator
 
 if TYPE_CHECKING:
     from sqldetect.compile.planner import CompiledQuery
@@ -39,25 +41,33 @@ def _indent(body: str) -> str:
     return "\n".join("  " + line for line in body.split("\n"))
 
 
-def _stage_body(select: exp.Expression, dialect: str, pretty: bool) -> str:
+def _stage_body(select: exp.Expression, generator: Generator, key: str) -> str:
     """The printed, indented body of a CTE. Stages shared between queries (data model CTEs are cached and
     reused by every rule) keep their text in the node's ``meta``, so they are printed once."""
-    key = f"sqldetect_rendered:{dialect}:{pretty}"
     cached = select.meta.get(key)
     if cached is None:
-        cached = _indent(select.sql(dialect=dialect, pretty=pretty, identify=True, copy=False))
+        cached = _indent(generator.generate(select, copy=False))
         select.meta[key] = cached
     return cached
 
 
+def _generator(dialect: str, pretty: bool) -> Generator:
+    """One generator prints every piece of a query: ``Expression.sql()`` would look the dialect up and build a
+    new dialect and generator for each CTE, which costs as much as printing a small CTE. ``generate`` resets
+    what it keeps between calls, so reusing it prints exactly the same text."""
+    return Dialect.get_or_raise(dialect).generator(pretty=pretty, identify=True)
+
+
 def render(query: CompiledQuery, *, pretty: bool = True, dialect: str = "duckdb") -> str:
     """The whole query: ``WITH s1_x AS (...), ... SELECT ... FROM last``."""
+    generator = _generator(dialect, pretty)
+    key = f"sqldetect_rendered:{dialect}:{pretty}"
     ctes: list[str] = []
     for stage in query.stages:
-        body = _stage_body(stage.select, dialect, pretty)
+        body = _stage_body(stage.select, generator, key)
         name = stage.name.replace('"', '""')
         ctes.append(f"-- {comment_text(stage.spl)}\n\"{name}\" AS (\n{body}\n)")
-    final = query.final.sql(dialect=dialect, pretty=pretty, identify=True, copy=False)
+    final = generator.generate(query.final, copy=False)
     if ctes:
         return "WITH\n" + ",\n".join(ctes) + "\n" + final + "\n"
     return final + "\n"
