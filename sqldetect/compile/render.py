@@ -28,6 +28,9 @@ def comment_text(spl: str) -> str:
 
 # a quoted SQL string or identifier (doubled quotes escape a quote inside)
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")
+#: a text whose quoted pieces hold no line feed (the common case, checked in one pass; a doubled quote reads as
+#: two adjacent pieces, which hold the same characters)
+_NO_BREAK_IN_QUOTES = re.compile(r"(?:[^'\"]++|'[^'\n]*+'|\"[^\"\n]*+\")*+")
 
 
 def _indent(body: str) -> str:
@@ -36,9 +39,9 @@ def _indent(body: str) -> str:
     literals never hold a raw line feed (``sql.string`` writes them as ``chr(10)``), so a line feed inside quotes
     belongs to a quoted identifier (a field named so in the rule): indenting would rename it, so such a body is
     left as it is."""
-    if any("\n" in m.group(0) for m in _QUOTED.finditer(body)):
+    if not _NO_BREAK_IN_QUOTES.fullmatch(body) and any("\n" in m.group(0) for m in _QUOTED.finditer(body)):
         return body
-    return "\n".join("  " + line for line in body.split("\n"))
+    return "  " + body.replace("\n", "\n  ")
 
 
 def _stage_body(select: exp.Expression, generator: Generator, key: str) -> str:

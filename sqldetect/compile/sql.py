@@ -17,12 +17,17 @@ FALSE = exp.Boolean(this=False)
 
 def ident(name: str) -> exp.Identifier:
     """A quoted identifier (quoting keeps names like ``Processes.process`` or ``user`` intact)."""
+    if isinstance(name, str):  # what ``exp.to_identifier(name, quoted=True)`` builds, without its checks
+        return exp.Identifier(this=name, quoted=True)
     return exp.to_identifier(name, quoted=True)
 
 
 def col(name: str, table: str | None = None) -> exp.Column:
-    """A quoted column reference, optionally qualified by a table/CTE alias."""
-    return exp.Column(this=ident(name), table=ident(table) if table else None)
+    """A quoted column reference, optionally qualified by a table/CTE alias. The most built node of a
+    translation: building it afresh is cheaper than copying one (``Expression.copy`` deep-copies)."""
+    if table:
+        return exp.Column(this=ident(name), table=ident(table))
+    return exp.Column(this=ident(name), table=None)
 
 
 def lit(value: str | int | float | bool | None) -> exp.Expression:
@@ -140,12 +145,13 @@ def coalesce(*args: exp.Expression) -> exp.Expression:
 
 
 def case(whens: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None) -> exp.Case:
-    c = exp.Case()
-    for cond, value in whens:
-        c = c.when(cond, value, copy=False)
+    """``CASE WHEN .. THEN .. [ELSE ..] END``, built as ``Case.when``/``else_`` would build it."""
+    args: dict[str, object] = {}
+    if whens:
+        args["ifs"] = [exp.If(this=cond, true=value) for cond, value in whens]
     if default is not None:
-        c = c.else_(default, copy=False)
-    return c
+        args["default"] = default
+    return exp.Case(**args)
 
 
 def alias(expr: exp.Expression, name: str) -> exp.Alias:
