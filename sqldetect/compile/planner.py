@@ -231,7 +231,7 @@ class Compiler:
             items.append(column if info.column == info.name else alias(column, info.name))
         if not items:
             items = [exp.Star()]
-        select = exp.select(*items).from_(exp.Table(this=exp.to_identifier(last, quoted=True)), copy=False)
+        select = exp.select(*items, copy=False).from_(exp.Table(this=exp.to_identifier(last, quoted=True)), copy=False)
         if relation.order:
             from sqldetect.compile.relation import order_by_expressions
 

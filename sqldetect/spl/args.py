@@ -109,9 +109,10 @@ class ArgStream:
         return self._buffer[min(ahead, len(self._buffer) - 1)]
 
     def next(self) -> ArgToken:
-        token = self.peek()
+        buffer = self._buffer
+        token = buffer[0] if buffer else self.peek()
         if token.kind != END:
-            self._buffer.pop(0)
+            buffer.pop(0)
             self.pos = token.end
         return token
 

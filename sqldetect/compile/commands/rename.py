@@ -78,7 +78,7 @@ def rename(ctx: StageContext, cmd: ast.RenameCommand) -> StageResult:
         args["except_"] = [col(c) for c in removed]
     if renames:
         args["rename"] = renames
-    select = exp.select(exp.Star(**args) if args else star()).from_(ctx.source(), copy=False)
+    select = exp.select(exp.Star(**args) if args else star(), copy=False).from_(ctx.source(), copy=False)
     # The order follows renamed columns; a removed one needs the order kept as data.
     ctx.keep_order(output, select, set(removed))
     output.order = [OrderKey(new_columns.get(k.column, k.column), k.descending, k.mode) for k in output.order]
