@@ -32,8 +32,10 @@ def rename(ctx: StageContext, cmd: ast.RenameCommand) -> StageResult:
     removed: list[str] = []
     for pair in cmd.pairs:
         source, target = pair.source.name, pair.target.name
-        matches = [(s, wildcards.match(source, s.name)) for s in slots]
-        matches = [(s, caps) for s, caps in matches if caps is not None]
+        if wildcards.has_wildcard(source):
+            matches = [(s, caps) for s in slots if (caps := wildcards.match(source, s.name)) is not None]
+        else:  # a plain name: compare names (the input may be the whole event table, hundreds of fields)
+            matches = [(s, ()) for s in slots if s.name == source]
         if not wildcards.has_wildcard(source) and not matches:
             for s in [s for s in slots if s.name == target]:
                 slots.remove(s)
