@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from sqldetect.compile.context import CompileOptions, StageContext
+from sqldetect.compile.gcpause import collector_paused
 from sqldetect.compile.registry import lookup
 from sqldetect.compile.relation import Relation
 from sqldetect.compile.sql import alias, col
@@ -53,7 +54,7 @@ class CompiledQuery:
         from sqldetect.compile.render import render
 
         if pretty not in self._rendered:  # printing a big query costs as much as translating it: once
-            with _depth_guard(None):
+            with collector_paused(), _depth_guard(None):
                 self._rendered[pretty] = render(self, pretty=pretty)
         return self._rendered[pretty]
 
@@ -74,7 +75,7 @@ class Compiler:
 
     # ------------------------------------------------------------------------------------------------
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
-        with _depth_guard(self.options.rule_id):
+        with collector_paused(), _depth_guard(self.options.rule_id):
             return self._compile(pipeline)
 
     def _compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
