@@ -851,10 +851,28 @@ def emit_dataset(ctx: StageContext, dataset: Dataset, span: Any = None, *, all_f
 _CACHE_LIMIT = 256
 
 
-def _schema_key(schema: Any) -> tuple[tuple[str, str, str], ...]:
+class _SchemaKey:
+    """The event schema's part of a cache key: its fields, with their hash computed once (a tuple of a wide
+    schema's hundreds of fields would be hashed again at every lookup, i.e. for every tstats rule)."""
+
+    __slots__ = ("_hash", "fields")
+
+    def __init__(self, fields: tuple[tuple[str, str, str], ...]) -> None:
+        self.fields = fields
+        self._hash = hash(fields)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (isinstance(other, _SchemaKey) and self._hash == other._hash
+                                 and self.fields == other.fields)
+
+
+def _schema_key(schema: Any) -> _SchemaKey:
     key = getattr(schema, "_sqldetect_key", None)
     if key is None:  # a run translates many rules against one schema: build the key once
-        key = tuple((f.name, f.kind.value, f.column_name) for f in schema)
+        key = _SchemaKey(tuple((f.name, f.kind.value, f.column_name) for f in schema))
         schema._sqldetect_key = key
     return key
 
