@@ -12,8 +12,9 @@ import re
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
-from sqlglot.dialects.dialect import Dialect
 from sqlglot.generator import Generator
+
+from sqldetect.compile.printer import printer
 
 if TYPE_CHECKING:
     from sqldetect.compile.planner import CompiledQuery
@@ -58,7 +59,7 @@ def _generator(dialect: str, pretty: bool) -> Generator:
     """One generator prints every piece of a query: ``Expression.sql()`` would look the dialect up and build a
     new dialect and generator for each CTE, which costs as much as printing a small CTE. ``generate`` resets
     what it keeps between calls, so reusing it prints exactly the same text."""
-    return Dialect.get_or_raise(dialect).generator(pretty=pretty, identify=True)
+    return printer(dialect, pretty=pretty)
 
 
 def render(query: CompiledQuery, *, pretty: bool = True, dialect: str = "duckdb") -> str:
