@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from sqldetect.compile import gcpause
 from sqldetect.compile.context import CompileOptions, StageContext
-from sqldetect.compile.gcpause import collector_paused
 from sqldetect.compile.registry import lookup
 from sqldetect.compile.relation import Relation
 from sqldetect.compile.sql import alias, col
@@ -51,11 +51,15 @@ class CompiledQuery:
         return self.relation.names()
 
     def sql(self, pretty: bool = True) -> str:
-        from sqldetect.compile.render import render
-
         if pretty not in self._rendered:  # printing a big query costs as much as translating it: once
-            with collector_paused(), _depth_guard(None):
-                self._rendered[pretty] = render(self, pretty=pretty)
+            paused = gcpause.pause()  # first thing: see gcpause
+            try:
+                from sqldetect.compile.render import render
+
+                with _depth_guard(None):
+                    self._rendered[pretty] = render(self, pretty=pretty)
+            finally:
+                gcpause.resume(paused)
         return self._rendered[pretty]
 
 
@@ -75,8 +79,12 @@ class Compiler:
 
     # ------------------------------------------------------------------------------------------------
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
-        with collector_paused(), _depth_guard(self.options.rule_id):
-            return self._compile(pipeline)
+        paused = gcpause.pause()
+        try:
+            with _depth_guard(self.options.rule_id):
+                return self._compile(pipeline)
+        finally:
+            gcpause.resume(paused)  # last thing: see gcpause
 
     def _compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
         self.source = pipeline.source
