@@ -19,6 +19,9 @@ from sqlglot.generator import Generator
 
 #: the arguments a plain type node has (``expressions``/``values`` present but empty)
 _PLAIN_ARGS = frozenset({"this", "nested", "expressions", "values"})
+#: the arguments of a plain column reference (a name, no table) and of its identifier
+_COLUMN_ARGS = frozenset({"this", "table"})
+_IDENT_ARGS = frozenset({"this", "quoted"})
 
 
 @functools.cache
@@ -42,6 +45,21 @@ def printer_class(dialect: str) -> type[Generator]:
                     self._plain_types[key] = text
                 return text
             return super().datatype_sql(expression)
+
+        _plain_columns: dict[tuple[Any, ...], str] = {}  # noqa: RUF012 - one memo per class (dialect)
+
+        def column_sql(self, expression: exp.Column) -> str:
+            args = expression.args
+            ident = args.get("this")
+            if (type(ident) is exp.Identifier and args.keys() <= _COLUMN_ARGS and args.get("table") is None
+                    and not expression.comments and not ident.comments and ident.args.keys() <= _IDENT_ARGS):
+                key = (ident.args.get("this"), ident.args.get("quoted"), self.identify, self.normalize)
+                text = self._plain_columns.get(key)
+                if text is None:
+                    text = super().column_sql(expression)
+                    self._plain_columns[key] = text
+                return text
+            return super().column_sql(expression)
 
     Printer.__name__ = Printer.__qualname__ = f"{base.__name__}Printer"
     return Printer
