@@ -244,7 +244,8 @@ class Compiler:
         if relation.order:
             from sqldetect.compile.relation import order_by_expressions
 
-            select = select.order_by(*order_by_expressions(relation.order), copy=False)
+            # what ``select.order_by(...)`` builds, without wrapping each key in an ORDER BY of its own first
+            select.set("order", exp.Order(expressions=order_by_expressions(relation.order)))
         return select
 
     def _location(self, cmd: ast.Command, index: int) -> Location:

@@ -95,7 +95,7 @@ def group_select(ctx: StageContext, aggregations: list[ast.Aggregation], by: lis
     if where:
         select = select.where(and_(*where), copy=False)
     if group:
-        select = select.group_by(*group, copy=False)
+        select.set("group", exp.Group(expressions=group))  # as ``group_by`` builds it, without its wrappers
     output.order = [OrderKey(output.fields[n].column, False, "raw" if output.fields[n].kind is Kind.TIME else "auto")
                     for n in by if n in output.fields]
     return StageResult(select, output)
