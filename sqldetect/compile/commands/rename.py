@@ -18,17 +18,18 @@ from sqldetect.compile.sql import col, ident, star
 from sqldetect.spl import ast
 
 
-@dataclass
+@dataclass(slots=True)
 class _Slot:
     name: str
     kind: Kind
     column: str
+    info: FieldInfo  # the input field (kept as it is when the slot ends up unchanged)
 
 
 @command("rename")
 def rename(ctx: StageContext, cmd: ast.RenameCommand) -> StageResult:
     """Rename fields (AS), wildcards carried from source to target."""
-    slots = [_Slot(f.name, f.kind, f.column) for f in ctx.input]
+    slots = [_Slot(f.name, f.kind, f.column, f) for f in ctx.input]
     removed: list[str] = []
     for pair in cmd.pairs:
         source, target = pair.source.name, pair.target.name
@@ -73,7 +74,9 @@ def rename(ctx: StageContext, cmd: ast.RenameCommand) -> StageResult:
                 renames.append(exp.Alias(this=col(column), alias=ident(wanted)))
                 new_columns[column] = wanted
                 column = wanted
-        output.fields[slot.name] = FieldInfo(slot.name, slot.kind, column)
+        info = slot.info
+        unchanged = slot.name == info.name and column == info.column  # most fields: reuse the input's
+        output.fields[slot.name] = info if unchanged else FieldInfo(slot.name, slot.kind, column)
         taken.add(column.lower())
     args: dict[str, object] = {}
     if removed:
