@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     from sqldetect.compile.planner import CompiledQuery
 
 _LINE_BREAKS = re.compile(r"[\r\n\u0085\u2028\u2029\v\f]+")
+_BLANKS = re.compile(r"\s+")
 
 
 def comment_text(spl: str) -> str:
     """One-line comment text for a stage's SPL: line breaks and runs of blanks become one space."""
-    return re.sub(r"\s+", " ", _LINE_BREAKS.sub(" ", spl)).strip()
+    return _BLANKS.sub(" ", _LINE_BREAKS.sub(" ", spl)).strip()
 
 
 # a quoted SQL string or identifier (doubled quotes escape a quote inside)
