@@ -68,6 +68,11 @@ def printer_class(dialect: str) -> type[Generator]:
     return Printer
 
 
+@functools.cache
+def _dialect(name: str) -> Dialect:
+    return Dialect.get_or_raise(name)  # a name builds a new Dialect each time: build it once
+
+
 def printer(dialect: str, *, pretty: bool) -> Generator:
     """A generator for one query (quoting every identifier, as sqldetect's SQL does)."""
-    return printer_class(dialect)(pretty=pretty, identify=True, dialect=Dialect.get_or_raise(dialect))
+    return printer_class(dialect)(pretty=pretty, identify=True, dialect=_dialect(dialect))
