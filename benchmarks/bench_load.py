@@ -10,11 +10,17 @@ and prints records/s, the load/raw ratio (target >= 50%), CPU time per record (u
 worker processes: unlike wall time it hardly moves when other programs share the machine), and peak RSS of the
 load (target < 1 GiB for a 1M-record file).
 
+``--floor`` adds the storage floor: the same events, already normalized and sitting in a DuckDB table, inserted
+into a fresh database file table of the same columns in one transaction (what the load's own insert + commit does,
+with no parsing or normalizing at all), and into an in-memory table (``run``'s default store). No loader that
+stores one typed column per field can be faster than this, so its ratio to the raw rate is the ceiling for the
+load/raw target.
+
 ``--stages`` adds, per file set, the CPU cost of each stage of a load run in one process on one core (DuckDB on
 one thread): reading (evtx parse + chunk checks), normalizing, building the columnar batch, and the DuckDB insert
 (with commit). It shows where a record's time goes, and the floor: what inserting already-normalized rows costs.
 
-    python benchmarks/bench_load.py [--evtx BIG.evtx ...] [--workers N] [--pyevtx-files 5] [--repeat 1] [--stages]
+    python benchmarks/bench_load.py [--evtx BIG.evtx ...] [--workers N] [--pyevtx-files 5] [--repeat 1] [--stages] [--floor]
 """
 
 from __future__ import annotations
@@ -123,13 +129,48 @@ def child_stages(paths: list[str]) -> dict[str, float]:
     return {"records": records, **spent}
 
 
+def child_floor(paths: list[str]) -> dict[str, float]:
+    """Insert + commit of already-normalized events, DuckDB to DuckDB (file and in-memory): the storage floor."""
+    sys.path.insert(0, str(ROOT))
+    import duckdb
+
+    from sqldetect.events import EventStore
+
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "source.duckdb"
+        with EventStore.open(source) as store:
+            store.load(paths, progress=False)
+        con = duckdb.connect(str(source), read_only=True)
+        (ddl,) = con.execute("SELECT sql FROM duckdb_tables() WHERE table_name = 'events'").fetchone()
+        out["columns"] = con.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'events'").fetchone()[0]  # fmt: skip
+        con.close()
+        for target in ("file", "memory"):
+            con = duckdb.connect(str(Path(folder) / "floor.duckdb") if target == "file" else ":memory:")
+            con.execute("SET memory_limit = '512MB'")  # as the loader sets it
+            con.execute(f"ATTACH '{source}' AS loaded (READ_ONLY)")
+            con.execute("CREATE TEMP TABLE normalized AS SELECT * FROM loaded.events")
+            out["records"] = con.execute("SELECT count(*) FROM normalized").fetchone()[0]
+            con.execute(ddl)
+            started = time.perf_counter()
+            con.execute("BEGIN TRANSACTION")
+            con.execute("INSERT INTO events SELECT * FROM normalized")
+            con.execute("COMMIT")
+            out[target] = time.perf_counter() - started
+            con.close()
+    return out
+
+
 def run_child(*args: str) -> dict[str, float]:
     """Run one measurement in a fresh interpreter; its peak RSS includes its worker processes."""
     output = subprocess.run([sys.executable, __file__, "--child", *args], check=True, capture_output=True, text=True)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 
-def measure(label: str, paths: list[str], workers: int | None, pyevtx_files: int, repeat: int, stages: bool) -> None:
+def measure(
+    label: str, paths: list[str], workers: int | None, pyevtx_files: int, repeat: int, stages: bool, floor: bool
+) -> None:
     files = ["--paths", *paths]
     worker_args = ["--workers", str(workers)] if workers else []
     raw = min((run_child("raw", *files) for _ in range(repeat)), key=lambda r: r["elapsed"])
@@ -150,6 +191,12 @@ def measure(label: str, paths: list[str], workers: int | None, pyevtx_files: int
         per = {name: cost[name] / max(cost["records"], 1) * 1e6 for name in ("read", "normalize", "batch", "insert")}
         print("CPU per record and stage, one process (us): " + ", ".join(f"{k} {v:.1f}" for k, v in per.items())
               + f"; total {sum(per.values()):.1f}")  # fmt: skip
+    if floor:
+        cost = run_child("floor", *files)
+        for target, label in (("file", "floor, DuckDB file"), ("memory", "floor, in-memory")):
+            rate = cost["records"] / cost[target]
+            print(f"{label:<22} {cost['records']:>10,} {cost[target]:>8.2f} {rate:>11,.0f} {rate / raw_rate:>6.0%}"
+                  f"   (insert + commit of the {cost['records']:,} loaded rows, {cost['columns']} columns)")
     if pyevtx_files:
         small = sorted(paths, key=os.path.getsize)[:pyevtx_files]
         sub_raw = run_child("raw", "--paths", *small)
@@ -163,7 +210,7 @@ def measure(label: str, paths: list[str], workers: int | None, pyevtx_files: int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--child", nargs="?", const=None, default=None, choices=["raw", "load", "stages"])
+    parser.add_argument("--child", nargs="?", const=None, default=None, choices=["raw", "load", "stages", "floor"])
     parser.add_argument("--paths", nargs="*", default=[])
     parser.add_argument("--parser", default="evtx")
     parser.add_argument("--samples", type=Path, default=DEFAULT_SAMPLES, help="folder of EVTX samples")
@@ -172,12 +219,15 @@ def main() -> None:
     parser.add_argument("--pyevtx-files", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (the fastest counts)")
     parser.add_argument("--stages", action="store_true", help="also measure each stage's CPU per record")
+    parser.add_argument("--floor", action="store_true", help="also measure the storage floor (see above)")
     args = parser.parse_args()
     if args.child:
         if args.child == "raw":
             result = child_raw(args.paths)
         elif args.child == "stages":
             result = child_stages(args.paths)
+        elif args.child == "floor":
+            result = child_floor(args.paths)
         else:
             result = child_load(args.paths, args.parser, args.workers)
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -188,9 +238,9 @@ def main() -> None:
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; peak RSS = loading process + its largest worker")
     if args.samples.is_dir():
         measure(str(args.samples), sorted(str(p) for p in args.samples.rglob("*.evtx")), args.workers,
-                args.pyevtx_files, args.repeat, args.stages)  # fmt: skip
+                args.pyevtx_files, args.repeat, args.stages, args.floor)  # fmt: skip
     for path in args.evtx:
-        measure(str(path), [str(path)], args.workers, 0, args.repeat, args.stages)
+        measure(str(path), [str(path)], args.workers, 0, args.repeat, args.stages, args.floor)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,11 @@ on the mix of the attack samples) this copies every clean chunk of the given EVT
 every copy of a record a new EventRecordID (in the record header and in the event's System values), so the
 copies are distinct events to the loader's duplicate detection.
 
+Caveat (measured): the id is replaced wherever its 8 bytes occur in a record, so small ids also overwrite other
+values and some records come out damaged (the loader then walks every chunk and reports them); its files are
+dirty-file benchmarks. For load-speed figures use a clean writer-made file:
+``python benchmarks/evtxwriter_speed.py --records 1000000 --out /tmp/1m.evtx``.
+
     python benchmarks/synth_evtx.py ../shared/evtx/attack-samples /tmp/big.evtx --records 1000000
 """
 

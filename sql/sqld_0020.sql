@@ -9,46 +9,58 @@ WITH
   WHERE
     "EventCode" = 4698 AND LOWER("Channel") = 'security'
 ),
+-- eval TaskContent=replace(replace(replace(TaskContent, "&lt;", "<"), "&gt;", ">"), "&amp;", "&")
+"s2_eval" AS (
+  SELECT
+    *
+    REPLACE (REGEXP_REPLACE(
+      REGEXP_REPLACE(REGEXP_REPLACE("TaskContent", '&lt;', '<', 'g'), '&gt;', '>', 'g'),
+      '&amp;',
+      '&',
+      'g'
+    ) AS "TaskContent")
+  FROM "s1_search"
+),
 -- rex field=TaskContent "<Command>(?<task_command>[^<]+)</Command>"
-"s2_rex" AS (
+"s3_rex" AS (
   SELECT
     *,
     NULLIF(REGEXP_EXTRACT("TaskContent", '<Command>(?P<task_command>[^<]+)</Command>', 1), '') AS "task_command"
-  FROM "s1_search"
+  FROM "s2_eval"
 ),
 -- rex field=TaskContent "<Arguments>(?<task_arguments>[^<]*)</Arguments>"
-"s3_rex" AS (
+"s4_rex" AS (
   SELECT
     *,
     NULLIF(
       REGEXP_EXTRACT("TaskContent", '<Arguments>(?P<task_arguments>[^<]*)</Arguments>', 1),
       ''
     ) AS "task_arguments"
-  FROM "s2_rex"
-),
--- rex field=TaskContent "<Hidden>(?<hidden>[^<]+)</Hidden>"
-"s4_rex" AS (
-  SELECT
-    *,
-    NULLIF(REGEXP_EXTRACT("TaskContent", '<Hidden>(?P<hidden>[^<]+)</Hidden>', 1), '') AS "hidden"
   FROM "s3_rex"
 ),
--- rex field=TaskContent "<UserId>(?<run_as>[^<]+)</UserId>"
+-- rex field=TaskContent "<Hidden>(?<hidden>[^<]+)</Hidden>"
 "s5_rex" AS (
   SELECT
     *,
-    NULLIF(REGEXP_EXTRACT("TaskContent", '<UserId>(?P<run_as>[^<]+)</UserId>', 1), '') AS "run_as"
+    NULLIF(REGEXP_EXTRACT("TaskContent", '<Hidden>(?P<hidden>[^<]+)</Hidden>', 1), '') AS "hidden"
   FROM "s4_rex"
 ),
+-- rex field=TaskContent "<UserId>(?<run_as>[^<]+)</UserId>"
+"s6_rex" AS (
+  SELECT
+    *,
+    NULLIF(REGEXP_EXTRACT("TaskContent", '<UserId>(?P<run_as>[^<]+)</UserId>', 1), '') AS "run_as"
+  FROM "s5_rex"
+),
 -- eval action=replace(lower(task_command . " " . coalesce(task_arguments, "")), "\\\\", "/")
-"s6_eval" AS (
+"s7_eval" AS (
   SELECT
     *,
     REGEXP_REPLACE(LOWER("task_command" || ' ' || COALESCE("task_arguments", '')), '\\', '/', 'g') AS "action"
-  FROM "s5_rex"
+  FROM "s6_rex"
 ),
 -- eval reasons=mvappend( if(match(action, "(^|/)(powershell|pwsh|cmd|mshta|rundll32|regsvr32|wscript|cscript|certutil|bitsadmin)(\.exe)?(\s|$)"), "shell or LOLBin", null()), if(match(action, "\s[-/]e(c|n|nc|ncodedcommand)?\s+[a-z0-9+/=]{16,}"), "encoded command", null()), if(match(action, "/(users/public|windows/temp|programdata|perflogs|appdata)/"), "user-writable path", null()), if(lower(hidden)="true", "hidden task", null()))
-"s7_eval" AS (
+"s8_eval" AS (
   SELECT
     *,
     CASE
@@ -184,25 +196,25 @@ WITH
         END
       )
     END AS "reasons"
-  FROM "s6_eval"
+  FROM "s7_eval"
 ),
 -- where mvcount(reasons) > 0
-"s8_where" AS (
+"s9_where" AS (
   SELECT
     *
-  FROM "s7_eval"
+  FROM "s8_eval"
   WHERE
     NULLIF(LEN("reasons"), 0) > 0
 ),
 -- eval created_by=SubjectDomainName . "\\" . SubjectUserName
-"s9_eval" AS (
+"s10_eval" AS (
   SELECT
     *,
     "SubjectDomainName" || '\' || "SubjectUserName" AS "created_by"
-  FROM "s8_where"
+  FROM "s9_where"
 ),
 -- table _time host created_by TaskName task_command task_arguments run_as reasons
-"s10_table" AS (
+"s11_table" AS (
   SELECT
     "_time",
     "host",
@@ -213,7 +225,7 @@ WITH
     "run_as",
     "reasons",
     ROW_NUMBER() OVER (ORDER BY "_time" DESC, "_serial" DESC) AS "_sqld_seq"
-  FROM "s9_eval"
+  FROM "s10_eval"
 )
 SELECT
   "_time",
@@ -224,6 +236,6 @@ SELECT
   "task_arguments",
   "run_as",
   "reasons"
-FROM "s10_table"
+FROM "s11_table"
 ORDER BY
   "_sqld_seq" ASC

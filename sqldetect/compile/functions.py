@@ -144,6 +144,18 @@ def regex_arg(tr: EvalTranslator, node: ast.Call, i: int) -> exp.Expression:
     return as_string(tr.translate(arg))
 
 
+def regex_call(name: str, subject: exp.Expression, rx: exp.Expression, *rest: exp.Expression) -> exp.Expression:
+    """``name(subject, rx, ...)``; wrapped in ``TRY`` when the pattern is computed from the events.
+
+    A pattern built from data (``match(process_name, "(?i)" . original_file_name)``) can be an invalid regex
+    for some rows (Sysmon writes ``?`` for an unknown OriginalFileName); that row gets NULL (no match) instead
+    of the whole rule failing. A constant pattern (a literal, or literals joined) stays unguarded: it was checked
+    when it was translated or fails the query cleanly, for every event alike.
+    """
+    call = anon(name, subject, rx, *rest)
+    return call if rx.find(exp.Column) is None else anon("TRY", call)
+
+
 def _rebind(tr: EvalTranslator, body: ast.EvalExpr, field_name: str) -> Typed:
     """Translate ``body`` with ``field_name`` standing for one value of a multivalue field (the lambda's
     parameter), for mvfilter/mvmap."""
@@ -279,7 +291,7 @@ def _match(tr: EvalTranslator, node: ast.Call) -> Typed:
 
             return Typed(any_value(_arg(tr, node, 0), test), Kind.BOOLEAN)
     rx = regex_arg(tr, node, 1)
-    return Typed(any_value(_arg(tr, node, 0), lambda v: anon("regexp_matches", as_string(v), rx)), Kind.BOOLEAN)
+    return Typed(any_value(_arg(tr, node, 0), lambda v: regex_call("regexp_matches", as_string(v), rx)), Kind.BOOLEAN)
 
 
 @function("in", 2, None)
@@ -373,7 +385,7 @@ def _replace(tr: EvalTranslator, node: ast.Call) -> Typed:
     rx = regex_arg(tr, node, 1)
     repl = as_string(_arg(tr, node, 2))
     return map_values(_arg(tr, node, 0),
-                      lambda v: Typed(anon("regexp_replace", as_string(v), rx, repl, lit("g")), Kind.STRING))
+                      lambda v: Typed(regex_call("regexp_replace", as_string(v), rx, repl, lit("g")), Kind.STRING))
 
 
 def _trim_fn(sql_name: str) -> Translate:
@@ -595,7 +607,7 @@ def _mvfind(tr: EvalTranslator, node: ast.Call) -> Typed:
     """mvfind(f, regex): 0-based index of the first value matching the regex, else NULL."""
     rx = regex_arg(tr, node, 1)
     values = as_list(_arg(tr, node, 0))
-    matches = func("list_transform", values, lam(ELEMENT, anon("regexp_matches", exp.column(ELEMENT), rx)))
+    matches = func("list_transform", values, lam(ELEMENT, regex_call("regexp_matches", exp.column(ELEMENT), rx)))
     return Typed(exp.Sub(this=anon("list_position", matches, TRUE), expression=lit(1)), Kind.NUMBER)
 
 

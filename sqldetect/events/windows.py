@@ -24,7 +24,7 @@ from xml.parsers import expat
 
 from sqldetect.events import classic
 from sqldetect.events.messages import MessageCatalog
-from sqldetect.events.xmltext import EVENT_OPEN, canonical_system_time, unescape, windows_guid
+from sqldetect.events.xmltext import EVENT_OPEN, canonical_system_time, escape_text, unescape, windows_guid
 
 # Columns of a normalized Windows row, in order; the store turns them into Splunk fields (see store.py).
 WINDOWS_COLUMNS = (
@@ -183,12 +183,14 @@ class WindowsNormalizer:
         fast_payload: bool,
         system_simple: bool = True,
     ) -> tuple[tuple[object, ...], tuple[str, ...], list[str]]:
-        (provider, _guid, event_source, qualifiers, event_id, version, level, task, opcode, keywords,
+        (provider, guid, event_source, qualifiers, event_id, version, level, task, opcode, keywords,
          system_time, record_id, activity_id, related_activity_id, process_id, thread_id, channel, computer,
          user_id) = system  # fmt: skip
         if system_time is not None and (len(system_time) != 27 or system_time[26] != "Z"):
             system_time = canonical_system_time(system_time)  # e.g. a string-typed time with 7 or 9 digits
         edits: list[tuple[str, str]] = []  # the evtx package writes GUIDs bare; Windows and Splunk in braces
+        if guid is not None and not self._classic:
+            _braced(guid, " Guid=", edits)  # only _raw shows the provider GUID
         if activity_id is not None:
             activity_id = _braced(activity_id, " ActivityID=", edits)
         if related_activity_id is not None:
@@ -211,6 +213,13 @@ class WindowsNormalizer:
                     values = [*values, *(v for _, v in extra)]
         else:
             raw = splunk_xml(xml, sys_start, sys_end, system_simple, fast_payload, edits)
+            if "&" in xml:
+                # XmlWinEventLog fields are the text between the tags of _raw, entities and all (Splunk's
+                # Windows add-on extracts them with regexes): `&gt;` stays `&gt;`, as ESCU rules expect. Canonical
+                # XML escapes exactly & < > in text, so a decoded value holds one only where _raw has an entity.
+                values = [escape_text(v) for v in values]
+                if data is not None:
+                    data = [escape_text(v) for v in data]
         if record_id:
             identity = f"{self._key_prefix}{provider}\x1f{channel}\x1f{computer}\x1f{record_id}\x1f{system_time}\x1f{event_id}"
         else:

@@ -85,6 +85,19 @@ def test_powershell_user_id_is_the_system_user_sid(engine: Engine) -> None:
     assert found and all(r["user_id"].startswith("S-1-5-") for r in found)
 
 
+def test_event_data_xml_is_the_event_data_element_of_the_xml_raw(engine: Engine) -> None:
+    # The fixture's 4688 vssadmin event (fixtures/src/security.yaml): its EventData as _raw shows it.
+    (row,) = rows(engine, 'EventCode=4688 CommandLine="vssadmin.exe delete shadows*" | table EventData_Xml _raw')
+    xml = row["EventData_Xml"]
+    assert xml.startswith("<Data Name='SubjectUserSid'>") and xml.endswith("</Data>")
+    assert f"<EventData>{xml}</EventData>" in row["_raw"]
+    assert "<Data Name='CommandLine'>vssadmin.exe delete shadows /all /quiet</Data>" in xml
+    # The add-on extracts it from XML events only: the classic rendering has no EventData_Xml.
+    classic = Engine()
+    classic.load([str(FIXTURES / "security.evtx")], raw_format="classic")
+    assert values(classic, "EventCode=4688 | table EventData_Xml", "EventData_Xml") == set()
+
+
 def test_only_fields_the_rule_names_are_computed(engine: Engine) -> None:
     sql = engine.compile_spl("EventCode=4688 | stats count by dest").sql()
     assert "-- derived fields: dest\n" in sql

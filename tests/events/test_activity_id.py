@@ -202,3 +202,21 @@ def test_real_powershell_events_carry_their_activity_id(shared_dir: Path) -> Non
         assert store.con.execute("SELECT count(*) FROM events WHERE EventCode = 4104 AND ActivityID LIKE '{%}'"
                                  ).fetchall() == [(1,)]  # fmt: skip
 
+
+
+def test_provider_guid_is_braced_in_the_xml_raw_like_windows_shows_it() -> None:
+    """Splunk's XmlWinEventLog ``_raw`` carries ``<Provider ... Guid='{...}'/>``: braced, as Windows renders it."""
+    guid = "5770385F-C22A-43E0-BF4C-06F5698FFBD9"
+    xml = with_correlation(BOTH)
+    assert f'Guid="{{{guid}}}"' not in xml
+    bare = xml.replace(f'Guid="{guid}"', f'Guid="{guid.lower()}"')
+    assert f'Guid="{guid.lower()}"' in bare  # the evtx package writes it bare (any case)
+    raw = str(row_of(bare)["raw"])
+    assert f"<Provider Name='Microsoft-Windows-Sysmon' Guid='{{{guid}}}'/>" in raw
+    assert raw.count(f"{{{guid}}}") == 1
+    # The full-parse path gives the same _raw.
+    swapped = bare.replace(
+        "<Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>WS01.corp.example</Computer>",
+        "<Computer>WS01.corp.example</Computer><Channel>Microsoft-Windows-Sysmon/Operational</Channel>",
+    )
+    assert f"<Provider Name='Microsoft-Windows-Sysmon' Guid='{{{guid}}}'/>" in str(row_of(swapped)["raw"])

@@ -48,8 +48,12 @@ def test_security_4688_system_and_event_data() -> None:
     fields = row["fields"]
     assert fields["SubjectUserName"] == "alice"
     assert fields["NewProcessName"] == "C:\\Windows\\System32\\cmd.exe"
-    # XML entities are resolved in field values.
-    assert fields["CommandLine"] == 'cmd.exe /c "whoami" & echo <done>'
+    # XmlWinEventLog fields are the text of _raw, entities kept (as Splunk's add-on extracts them); the classic
+    # rendering has no XML, so there they are resolved.
+    assert fields["CommandLine"] == 'cmd.exe /c "whoami" &amp; echo &lt;done&gt;'
+    assert "<Data Name='CommandLine'>cmd.exe /c \"whoami\" &amp; echo &lt;done&gt;</Data>" in str(row["raw"])
+    classic_fields = normalize(SECURITY_4688, raw_format="classic")["fields"]
+    assert classic_fields["CommandLine"] == 'cmd.exe /c "whoami" & echo <done>'  # type: ignore[index]
     assert fields["TokenElevationType"] == "%%1936"
     assert list(fields)[:3] == ["SubjectUserSid", "SubjectUserName", "SubjectDomainName"]
 
