@@ -1,7 +1,7 @@
 """Translation speed over the ESCU corpus, and the seed rule's run time against a hand-written query.
 
 Prints:
-  1. time to expand + parse + translate every detection of ../shared/corpus/escu (whole corpus, median and p99
+  1. time to expand + parse + translate every detection of $SQLDETECT_SHARED/corpus/escu (../shared otherwise) (whole corpus, median and p99
      per detection, translate-only figures too); target: whole corpus under 3 s, median under 2 ms a rule;
   2. the seed rule (rules/msiexec_install_msi_file.yml) over N synthetic events (default 1,000,000; classic
      WinEventLog `_raw`, 1% MsiInstaller 1040) against a hand-written DuckDB query doing the same work;
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from pathlib import Path
@@ -155,7 +156,8 @@ def seed_versus_hand_written(n: int, rounds: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "escu")
+    shared = Path(os.environ.get("SQLDETECT_SHARED", ROOT.parent / "shared"))
+    parser.add_argument("--corpus", type=Path, default=shared / "corpus" / "escu")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()

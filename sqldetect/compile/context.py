@@ -265,7 +265,7 @@ class StageContext:
             star(exclude=excluded, replace=[alias(e, c) for c, e in replaced.items()])
         ]
         items.extend(alias(e, c) for c, e in added.items())
-        select = exp.select(*items).from_(self.source(), copy=False)
+        select = exp.select(*items, copy=False).from_(self.source(), copy=False)
         if where is not None:
             select = select.where(where, copy=False)
         self.keep_order(output, select, set(replaced) | set(excluded))

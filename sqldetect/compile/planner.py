@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from sqldetect.compile import gcpause
 from sqldetect.compile.context import CompileOptions, StageContext
 from sqldetect.compile.registry import lookup
 from sqldetect.compile.relation import Relation
@@ -50,11 +51,15 @@ class CompiledQuery:
         return self.relation.names()
 
     def sql(self, pretty: bool = True) -> str:
-        from sqldetect.compile.render import render
-
         if pretty not in self._rendered:  # printing a big query costs as much as translating it: once
-            with _depth_guard(None):
-                self._rendered[pretty] = render(self, pretty=pretty)
+            paused = gcpause.pause()  # first thing: see gcpause
+            try:
+                from sqldetect.compile.render import render
+
+                with _depth_guard(None):
+                    self._rendered[pretty] = render(self, pretty=pretty)
+            finally:
+                gcpause.resume(paused)
         return self._rendered[pretty]
 
 
@@ -74,8 +79,12 @@ class Compiler:
 
     # ------------------------------------------------------------------------------------------------
     def compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
-        with _depth_guard(self.options.rule_id):
-            return self._compile(pipeline)
+        paused = gcpause.pause()
+        try:
+            with _depth_guard(self.options.rule_id):
+                return self._compile(pipeline)
+        finally:
+            gcpause.resume(paused)  # last thing: see gcpause
 
     def _compile(self, pipeline: ast.Pipeline) -> CompiledQuery:
         self.source = pipeline.source
@@ -231,11 +240,12 @@ class Compiler:
             items.append(column if info.column == info.name else alias(column, info.name))
         if not items:
             items = [exp.Star()]
-        select = exp.select(*items).from_(exp.Table(this=exp.to_identifier(last, quoted=True)), copy=False)
+        select = exp.select(*items, copy=False).from_(exp.Table(this=exp.to_identifier(last, quoted=True)), copy=False)
         if relation.order:
             from sqldetect.compile.relation import order_by_expressions
 
-            select = select.order_by(*order_by_expressions(relation.order), copy=False)
+            # what ``select.order_by(...)`` builds, without wrapping each key in an ORDER BY of its own first
+            select.set("order", exp.Order(expressions=order_by_expressions(relation.order)))
         return select
 
     def _location(self, cmd: ast.Command, index: int) -> Location:

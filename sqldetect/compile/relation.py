@@ -150,8 +150,8 @@ def order_by_expressions(order: list[OrderKey], table: str | None = None) -> lis
         if key.mode == "auto" and key.descending:
             # the exact reverse of the ascending order below, except that missing values stay last
             out.append(exp.Ordered(this=exp.Is(this=column, expression=exp.Null())))
-            out.append(exp.Ordered(this=try_cast(column.copy(), "DOUBLE"), desc=True, nulls_first=True))
-            out.append(exp.Ordered(this=column.copy(), desc=True))
+            out.append(exp.Ordered(this=try_cast(col(key.column, table), "DOUBLE"), desc=True, nulls_first=True))
+            out.append(exp.Ordered(this=col(key.column, table), desc=True))
         elif key.mode == "auto":
             # SPL "auto" order: numbers first, numerically; then the rest lexicographically.
             out.append(exp.Ordered(this=try_cast(column, "DOUBLE"), desc=key.descending, nulls_first=False))

@@ -17,12 +17,17 @@ FALSE = exp.Boolean(this=False)
 
 def ident(name: str) -> exp.Identifier:
     """A quoted identifier (quoting keeps names like ``Processes.process`` or ``user`` intact)."""
+    if isinstance(name, str):  # what ``exp.to_identifier(name, quoted=True)`` builds, without its checks
+        return exp.Identifier(this=name, quoted=True)
     return exp.to_identifier(name, quoted=True)
 
 
 def col(name: str, table: str | None = None) -> exp.Column:
-    """A quoted column reference, optionally qualified by a table/CTE alias."""
-    return exp.Column(this=ident(name), table=ident(table) if table else None)
+    """A quoted column reference, optionally qualified by a table/CTE alias. The most built node of a
+    translation: building it afresh is cheaper than copying one (``Expression.copy`` deep-copies)."""
+    if table:
+        return exp.Column(this=ident(name), table=ident(table))
+    return exp.Column(this=ident(name), table=None)
 
 
 def lit(value: str | int | float | bool | None) -> exp.Expression:
@@ -35,9 +40,10 @@ def lit(value: str | int | float | bool | None) -> exp.Expression:
         if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
             return cast(exp.Literal.string(str(value)), "DOUBLE")
         text = repr(value) if isinstance(value, float) else str(value)
+        # ``exp.Literal.number`` would parse the text back to find its sign; it is known here
         if value < 0:
-            return exp.Neg(this=exp.Literal.number(text[1:]))
-        return exp.Literal.number(text)
+            return exp.Neg(this=exp.Literal(this=text[1:], is_string=False))
+        return exp.Literal(this=text, is_string=False)
     return string(value)
 
 
@@ -70,17 +76,27 @@ def null(type_name: str = "VARCHAR") -> exp.Expression:
 
 
 @lru_cache(maxsize=64)
-def _data_type(type_name: str) -> exp.DataType:
-    # Building a DataType parses the name; translation casts a lot, so parse each name once.
-    return exp.DataType.build(type_name, dialect="duckdb")
+def _data_type(type_name: str) -> tuple[exp.DataType, bool]:
+    """The parsed type, and whether it is flat (no nested type node: ``DOUBLE``, not ``VARCHAR[]``).
+    Building a DataType parses the name; translation casts a lot, so parse each name once."""
+    built = exp.DataType.build(type_name, dialect="duckdb")
+    flat = not any(isinstance(v, (exp.Expression, list)) for v in built.args.values())
+    return built, flat
+
+
+def _new_type(type_name: str) -> exp.DataType:
+    """A fresh copy of the parsed type (the printer may modify a type node). A flat one is rebuilt from its
+    arguments, which is several times cheaper than ``copy()``'s deep copy and gives the same node."""
+    model, flat = _data_type(type_name)
+    return exp.DataType(**model.args) if flat else model.copy()
 
 
 def cast(expr: exp.Expression, type_name: str) -> exp.Cast:
-    return exp.Cast(this=expr, to=_data_type(type_name).copy())
+    return exp.Cast(this=expr, to=_new_type(type_name))
 
 
 def try_cast(expr: exp.Expression, type_name: str) -> exp.TryCast:
-    return exp.TryCast(this=expr, to=_data_type(type_name).copy())
+    return exp.TryCast(this=expr, to=_new_type(type_name))
 
 
 def func(name: str, *args: exp.Expression) -> exp.Expression:
@@ -140,12 +156,13 @@ def coalesce(*args: exp.Expression) -> exp.Expression:
 
 
 def case(whens: list[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None = None) -> exp.Case:
-    c = exp.Case()
-    for cond, value in whens:
-        c = c.when(cond, value, copy=False)
+    """``CASE WHEN .. THEN .. [ELSE ..] END``, built as ``Case.when``/``else_`` would build it."""
+    args: dict[str, object] = {}
+    if whens:
+        args["ifs"] = [exp.If(this=cond, true=value) for cond, value in whens]
     if default is not None:
-        c = c.else_(default, copy=False)
-    return c
+        args["default"] = default
+    return exp.Case(**args)
 
 
 def alias(expr: exp.Expression, name: str) -> exp.Alias:

@@ -9,6 +9,8 @@ A format becomes a list of pieces: DuckDB format text, or a named piece of SQL t
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from sqldetect.errors import UnsupportedError
 
 #: codes DuckDB formats and parses exactly like C strftime
@@ -27,6 +29,8 @@ _SHORTHANDS = {
 }
 #: sub-second codes → DuckDB (%g milliseconds, %f microseconds, %n nanoseconds)
 _SUBSECONDS = {"3N": "%g", "6N": "%f", "9N": "%n", "N": "%n", "Q": "%g", "3Q": "%g", "6Q": "%f"}
+#: the sub-second codes longest first, so ``%3N`` is not read as ``%N`` after a 3
+_SUBSECOND_CODES = tuple(sorted(_SUBSECONDS, key=len, reverse=True))
 
 Piece = tuple[str, str]  # ("fmt", duckdb format text) or ("sql", "epoch" | "space_day" | "space_hour24" ...)
 
@@ -51,6 +55,12 @@ def convert(fmt: str, *, parsing: bool = False) -> list[Piece]:
     """Pieces for a Splunk time format. ``parsing`` (strptime) keeps ``%z``/``%Z`` as zone readers and reads
     ``%e``/``%k`` like ``%d``/``%H``; formatting shows UTC for them and pads with spaces. Unknown codes raise
     ``UnsupportedError`` naming the code."""
+    return list(_convert(fmt, parsing))
+
+
+@lru_cache(maxsize=256)
+def _convert(fmt: str, parsing: bool) -> tuple[Piece, ...]:
+    # Cached: nearly every ESCU rule formats firstTime and lastTime with the same one or two formats.
     fmt = _expand(fmt)
     pieces: list[Piece] = []
     buf: list[str] = []
@@ -68,7 +78,7 @@ def convert(fmt: str, *, parsing: bool = False) -> list[Piece]:
             i += 1
             continue
         rest = fmt[i + 1 :]
-        sub = next((k for k in sorted(_SUBSECONDS, key=len, reverse=True) if rest.startswith(k)), None)
+        sub = next((k for k in _SUBSECOND_CODES if rest.startswith(k)), None)
         if sub is not None:
             buf.append(_SUBSECONDS[sub])
             i += 1 + len(sub)
@@ -97,4 +107,4 @@ def convert(fmt: str, *, parsing: bool = False) -> list[Piece]:
         else:
             raise UnsupportedError(f"time format code %{code} is not supported", construct=f"%{code}")
     flush()
-    return pieces
+    return tuple(pieces)

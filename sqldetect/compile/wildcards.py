@@ -23,7 +23,9 @@ def has_wildcard(pattern: str) -> bool:
 
 def match(pattern: str, name: str) -> tuple[str, ...] | None:
     """The texts matched by each ``*`` when ``name`` matches ``pattern``, else None."""
-    if "*" in pattern and name.startswith("_") and not pattern.startswith("_"):
+    if "*" not in pattern:  # a plain name matches itself only (no regex: rename tries every field)
+        return () if name == pattern else None
+    if name.startswith("_") and not pattern.startswith("_"):
         return None
     m = _compiled(pattern).match(name)
     return m.groups() if m else None

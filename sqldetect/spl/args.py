@@ -37,7 +37,7 @@ STRING, BRACKET, PAREN, CLOSE, COMMA, NE, EQ, WORD, END = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class ArgToken:
     """One argument token. ``value`` is the unescaped text (quotes removed for strings).
 
@@ -100,18 +100,21 @@ class ArgStream:
         buffer = self._buffer
         if len(buffer) > ahead:  # the common case: already lexed
             return buffer[ahead]
-        while len(self._buffer) <= ahead:
-            pos = self._buffer[-1].end if self._buffer else self.pos
+        if buffer and buffer[-1].kind == END:  # nothing after the end: looking further gives the end again
+            return buffer[-1]
+        pos = buffer[-1].end if buffer else self.pos
+        while True:
             token = self._lex(pos)
-            self._buffer.append(token)
-            if token.kind == END:
-                break
-        return self._buffer[min(ahead, len(self._buffer) - 1)]
+            buffer.append(token)
+            if token.kind == END or len(buffer) > ahead:
+                return token
+            pos = token.end
 
     def next(self) -> ArgToken:
-        token = self.peek()
+        buffer = self._buffer
+        token = buffer[0] if buffer else self.peek()
         if token.kind != END:
-            self._buffer.pop(0)
+            buffer.pop(0)
             self.pos = token.end
         return token
 

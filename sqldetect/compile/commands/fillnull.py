@@ -19,7 +19,7 @@ from sqldetect.compile.context import StageContext, StageResult
 from sqldetect.compile.registry import command
 from sqldetect.compile.relation import Kind
 from sqldetect.compile.search_expr import looks_numeric
-from sqldetect.compile.sql import coalesce, from_epoch, lit
+from sqldetect.compile.sql import coalesce, col, from_epoch, lit
 from sqldetect.compile.typed import Typed, as_string
 from sqldetect.spl import ast
 
@@ -63,7 +63,7 @@ def fillnull(ctx: StageContext, cmd: ast.FillnullCommand) -> StageResult:
             if result is not None:
                 changes.append((name, result))
         return ctx.with_changes(changes)
-    for info in ctx.input:
+    for info in ctx.input:  # every field of the events: hundreds, so nothing here is built twice
         if info.kind in (Kind.NULL, Kind.TIME, Kind.BOOLEAN):
             continue
         current = ctx.field(info.name)
@@ -71,7 +71,7 @@ def fillnull(ctx: StageContext, cmd: ast.FillnullCommand) -> StageResult:
         if result is None:
             continue
         # fill only when some row has the field: otherwise the field does not exist in the results
-        exists = exp.Window(this=exp.Count(this=current.sql.copy()), over="OVER")
-        guarded = exp.Case().when(exp.GT(this=exists, expression=lit(0)), result.sql, copy=False)
+        exists = exp.Window(this=exp.Count(this=col(info.column)), over="OVER")
+        guarded = exp.Case(ifs=[exp.If(this=exp.GT(this=exists, expression=lit(0)), true=result.sql)])
         changes.append((info.name, Typed(guarded, result.kind)))
     return ctx.with_changes(changes)

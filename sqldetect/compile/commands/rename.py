@@ -18,22 +18,25 @@ from sqldetect.compile.sql import col, ident, star
 from sqldetect.spl import ast
 
 
-@dataclass
+@dataclass(slots=True)
 class _Slot:
     name: str
     kind: Kind
     column: str
+    info: FieldInfo  # the input field (kept as it is when the slot ends up unchanged)
 
 
 @command("rename")
 def rename(ctx: StageContext, cmd: ast.RenameCommand) -> StageResult:
     """Rename fields (AS), wildcards carried from source to target."""
-    slots = [_Slot(f.name, f.kind, f.column) for f in ctx.input]
+    slots = [_Slot(f.name, f.kind, f.column, f) for f in ctx.input]
     removed: list[str] = []
     for pair in cmd.pairs:
         source, target = pair.source.name, pair.target.name
-        matches = [(s, wildcards.match(source, s.name)) for s in slots]
-        matches = [(s, caps) for s, caps in matches if caps is not None]
+        if wildcards.has_wildcard(source):
+            matches = [(s, caps) for s in slots if (caps := wildcards.match(source, s.name)) is not None]
+        else:  # a plain name: compare names (the input may be the whole event table, hundreds of fields)
+            matches = [(s, ()) for s in slots if s.name == source]
         if not wildcards.has_wildcard(source) and not matches:
             for s in [s for s in slots if s.name == target]:
                 slots.remove(s)
@@ -71,14 +74,16 @@ def rename(ctx: StageContext, cmd: ast.RenameCommand) -> StageResult:
                 renames.append(exp.Alias(this=col(column), alias=ident(wanted)))
                 new_columns[column] = wanted
                 column = wanted
-        output.fields[slot.name] = FieldInfo(slot.name, slot.kind, column)
+        info = slot.info
+        unchanged = slot.name == info.name and column == info.column  # most fields: reuse the input's
+        output.fields[slot.name] = info if unchanged else FieldInfo(slot.name, slot.kind, column)
         taken.add(column.lower())
     args: dict[str, object] = {}
     if removed:
         args["except_"] = [col(c) for c in removed]
     if renames:
         args["rename"] = renames
-    select = exp.select(exp.Star(**args) if args else star()).from_(ctx.source(), copy=False)
+    select = exp.select(exp.Star(**args) if args else star(), copy=False).from_(ctx.source(), copy=False)
     # The order follows renamed columns; a removed one needs the order kept as data.
     ctx.keep_order(output, select, set(removed))
     output.order = [OrderKey(new_columns.get(k.column, k.column), k.descending, k.mode) for k in output.order]

@@ -58,7 +58,7 @@ def group_select(ctx: StageContext, aggregations: list[ast.Aggregation], by: lis
         # one row per distinct value of each multivalue BY field
         replaced = [alias(anon("unnest", anon("list_distinct", col(relation.fields[n].column))),
                           relation.fields[n].column) for n in mv_by]
-        inner = exp.select(star(replace=replaced)).from_(from_, copy=False)
+        inner = exp.select(star(replace=replaced), copy=False).from_(from_, copy=False)
         from_ = exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("split_by")))
         relation = relation.copy()
         for n in mv_by:
@@ -80,8 +80,9 @@ def group_select(ctx: StageContext, aggregations: list[ast.Aggregation], by: lis
             continue
         info = ctx.set_field(output, name, value.kind)
         items.append(alias(value.sql, info.column) if info.column != relation.fields[name].column else value.sql)
-        group.append(value.sql.copy())
-        conditions.append(exp.Not(this=exp.Is(this=value.sql.copy(), expression=exp.Null())))
+        # value.sql is the field's column: a fresh reference per use is cheaper than a copy
+        group.append(ctx.field(name, relation).sql)
+        conditions.append(exp.Not(this=exp.Is(this=ctx.field(name, relation).sql, expression=exp.Null())))
     order = ctx.order_by(relation) if consumes_order(aggregations) else []
     for item in plan_aggregations(ctx, aggregations, relation, exclude=set(by)):
         typed = translate_planned(ctx, item, relation, order, lambda agg: agg)
@@ -89,12 +90,12 @@ def group_select(ctx: StageContext, aggregations: list[ast.Aggregation], by: lis
             continue
         info = ctx.set_field(output, item.output, typed.kind)
         items.append(alias(typed.sql, info.column))
-    select = exp.select(*items).from_(from_, copy=False)
+    select = exp.select(*items, copy=False).from_(from_, copy=False)
     where = [c for c in [*conditions, extra_where] if c is not None]
     if where:
         select = select.where(and_(*where), copy=False)
     if group:
-        select = select.group_by(*group, copy=False)
+        select.set("group", exp.Group(expressions=group))  # as ``group_by`` builds it, without its wrappers
     output.order = [OrderKey(output.fields[n].column, False, "raw" if output.fields[n].kind is Kind.TIME else "auto")
                     for n in by if n in output.fields]
     return StageResult(select, output)
@@ -155,7 +156,7 @@ def _eventstats_shared_values(ctx: StageContext, cmd: ast.StatsCommand, by: list
     row's peers are aggregated and joined back."""
     del present  # rows without BY values have no peers, so they get no value
     row, peer, key = "_sqld_row", "_sqld_peer", "_sqld_key"
-    numbered = exp.select(star(), alias(exp.Window(this=exp.RowNumber(), over="OVER"), row)).from_(ctx.source(), copy=False)
+    numbered = exp.select(star(), alias(exp.Window(this=exp.RowNumber(), over="OVER"), row), copy=False).from_(ctx.source(), copy=False)
     ctes: list[tuple[str, exp.Expression]] = [("numbered", numbered)]
     pair_queries = []
     for i, name in enumerate(by, start=1):
@@ -163,7 +164,7 @@ def _eventstats_shared_values(ctx: StageContext, cmd: ast.StatsCommand, by: list
         value: exp.Expression = col(info.column)
         if info.kind is Kind.MULTIVALUE:
             value = anon("unnest", anon("list_distinct", value))
-        exploded = exp.select(col(row), alias(value, key)).from_(exp.Table(this=ident("numbered")), copy=False)
+        exploded = exp.select(col(row), alias(value, key), copy=False).from_(exp.Table(this=ident("numbered")), copy=False)
         if info.kind is not Kind.MULTIVALUE:
             exploded = exploded.where(exp.Not(this=exp.Is(this=col(info.column), expression=exp.Null())), copy=False)
         ctes.append((f"by_values_{i}", exploded))
@@ -186,7 +187,7 @@ def _eventstats_shared_values(ctx: StageContext, cmd: ast.StatsCommand, by: list
         typed = translate_planned(ctx, item, ctx.input, order, lambda agg: agg)
         group_items.append(alias(typed.sql, f"_sqld_agg_{n}"))
         outputs.append((item.output, f"_sqld_agg_{n}", typed.kind))
-    groups = (exp.select(*group_items).from_(exp.Table(this=ident("peers")), copy=False)
+    groups = (exp.select(*group_items, copy=False).from_(exp.Table(this=ident("peers")), copy=False)
               .join(exp.Table(this=ident("numbered")), on=exp.EQ(this=col(row, "numbered"),
                                                                    expression=col(peer, "peers")), copy=False)
               .group_by(col(row, "peers"), copy=False))
@@ -203,7 +204,7 @@ def _eventstats_shared_values(ctx: StageContext, cmd: ast.StatsCommand, by: list
             info = ctx.set_field(output, name, kind)
             added.append(alias(col(agg_column), info.column))
     hidden = [row] + [agg for _, agg, _ in outputs]
-    select = exp.select(star(exclude=hidden, replace=replaced), *added).from_(
+    select = exp.select(star(exclude=hidden, replace=replaced), *added, copy=False).from_(
         exp.Table(this=ident("numbered")), copy=False).join(exp.Table(this=ident("groups")), using=[ident(row)], join_type="left", copy=False)
     for name, body in ctes:
         select = select.with_(name, as_=body, copy=False)
@@ -265,7 +266,7 @@ def _read_with_position(select: exp.Select, ctx: StageContext, order: list[exp.O
     """Make ``select`` read its input numbered in the current order (column ``_sqld_pos``), and not pass
     that column on."""
     number = exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=[o.copy() for o in order]), over="OVER")
-    numbered = exp.select(star(), alias(number, POSITION)).from_(ctx.source(), copy=False)
+    numbered = exp.select(star(), alias(number, POSITION), copy=False).from_(ctx.source(), copy=False)
     select.set("from_", exp.From(this=exp.Subquery(this=numbered, alias=exp.TableAlias(this=ident("numbered")))))
     passthrough = select.expressions[0]
     assert isinstance(passthrough, exp.Star)

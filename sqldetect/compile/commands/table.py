@@ -27,7 +27,7 @@ def project(ctx: StageContext, names: list[str]) -> StageResult:
             output.fields[name] = FieldInfo(name, info.kind, column)
             items.append(col(info.column) if column == info.column else alias(col(info.column), column))
     items.extend(col(h) for h in ctx.input.hidden)
-    select = exp.select(*items).from_(ctx.source(), copy=False)
+    select = exp.select(*items, copy=False).from_(ctx.source(), copy=False)
     kept = {ctx.input.fields[n].column for n in names if n in ctx.input.fields}
     dropped = {f.column for f in ctx.input} - kept
     ctx.keep_order(output, select, dropped)

@@ -91,7 +91,7 @@ def tstats(ctx: StageContext, cmd: ast.TstatsCommand) -> StageResult:
         items.append(alias(b.transformed.sql, synthetic))
         names.append(synthetic)
         renames[synthetic] = b.name
-    inner = exp.select(*items).from_(source, copy=False)
+    inner = exp.select(*items, copy=False).from_(source, copy=False)
     if condition is not None:
         inner = inner.where(condition, copy=False)
     subquery = exp.Subquery(this=inner, alias=exp.TableAlias(this=ident("tstats_input")))
@@ -233,7 +233,7 @@ def _rename_outputs(ctx: StageContext, result: StageResult, renames: dict[str, s
         target = item.alias_or_name
         if target in columns:
             inner = item.this if isinstance(item, exp.Alias) else item
-            item = alias(inner.copy(), columns[target])
+            item = alias(inner, columns[target])  # the old item is dropped: its expression moves
         expressions.append(item)
     select.set("expressions", expressions)
     output.order = [OrderKey(columns.get(k.column, k.column), k.descending, k.mode) for k in result.relation.order]

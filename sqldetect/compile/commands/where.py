@@ -16,5 +16,5 @@ def where(ctx: StageContext, cmd: ast.WhereCommand) -> StageResult:
     if cmd.expr is None:
         raise ctx.error("where needs an expression")
     condition = ctx.eval_condition(cmd.expr)
-    select = exp.select(star()).from_(ctx.source(), copy=False).where(condition, copy=False)
+    select = exp.select(star(), copy=False).from_(ctx.source(), copy=False).where(condition, copy=False)
     return StageResult(select, ctx.input.copy())
