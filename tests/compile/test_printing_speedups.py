@@ -62,3 +62,26 @@ def test_translation_leaves_the_collector_as_it_found_it(enabled: bool) -> None:
         assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()
+
+
+@pytest.mark.parametrize("spl", [
+    "* | transaction host | table host _raw eventcount",
+    "* | transaction host maxspan=5m | stats count by host",
+    "* | stats values(x) AS x count BY host | sort - count | head 3",
+])
+def test_printing_twice_prints_the_same_query(spl: str) -> None:
+    """Printing must not change the tree: the compact and the pretty text of one query are the same query
+    (a printer that rewrote its GroupConcat node made the second printing of transaction rules invalid)."""
+    import duckdb
+
+    from sqldetect.schema import Schema
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE events (_time TIMESTAMP, _raw VARCHAR, host VARCHAR, x VARCHAR, _serial BIGINT)")
+    con.execute("INSERT INTO events VALUES ('2024-01-01 00:00:01', 'a', 'h1', 'p', 1), "
+                "('2024-01-01 00:00:02', 'b', 'h1', 'q', 2), ('2024-01-01 00:00:03', 'c', 'h2', 'p', 3)")
+    query = compile_spl(spl, Schema.from_duckdb(con, "events"))
+    pretty = query.sql()
+    compact = query.sql(pretty=False)
+    assert query.sql() == pretty
+    assert con.execute(compact).fetchall() == con.execute(pretty).fetchall()

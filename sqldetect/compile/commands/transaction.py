@@ -169,8 +169,10 @@ def transaction(ctx: StageContext, cmd: ast.TransactionCommand) -> StageResult:
         if info.name == "_raw":
             new = FieldInfo("_raw", Kind.STRING, ctx.new_column("_raw", output))
             output.fields["_raw"] = new
-            joined = exp.GroupConcat(this=exp.Order(this=col(info.column), expressions=[o.copy() for o in ascending]),
-                                     separator=lit("\n"))
+            # STRING_AGG(x, sep ORDER BY ...) spelled out: sqlglot's GroupConcat printing rewrites its own tree,
+            # so a second printing of the query (e.g. not pretty) came out broken
+            joined = anon("STRING_AGG", col(info.column),
+                          exp.Order(this=lit("\n"), expressions=[o.copy() for o in ascending]))
             items.append(alias(joined, new.column))
             continue
         if info.kind in (Kind.NULL, Kind.BOOLEAN) or info.name.startswith("_"):
