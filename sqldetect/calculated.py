@@ -243,6 +243,14 @@ def _merge(result: CalculatedFields, raw: dict[str, Any], origin: str, datamodel
             _check_eval(definition.eval, where, error)
 
 
+def _check_keys(mapping: dict[Any, Any], allowed: set[str], where: str, error: Any) -> None:
+    """A typo in a key would silently drop that setting: name the unknown keys and the allowed ones."""
+    unknown = set(mapping) - allowed
+    if unknown:
+        raise error(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))} (allowed: "
+                    f"{', '.join(sorted(allowed))})")
+
+
 def _field_spec(spec: Any, where: str, error: Any) -> dict[str, Any]:
     if isinstance(spec, str):
         return {"values": [{"eval": spec}]}
@@ -250,10 +258,7 @@ def _field_spec(spec: Any, where: str, error: Any) -> dict[str, Any]:
         return {"values": spec}
     if not isinstance(spec, dict):
         raise error(f"{where}: expected an eval expression, a list of values or a mapping with 'values'")
-    unknown = set(spec) - _FIELD_KEYS
-    if unknown:
-        raise error(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))} (allowed: "
-                    f"{', '.join(sorted(_FIELD_KEYS))})")
+    _check_keys(spec, _FIELD_KEYS, where, error)
     if not isinstance(spec.get("values", []), list):
         raise error(f"{where}: 'values' is a list of definitions")
     return spec
@@ -265,10 +270,7 @@ def _definitions(name: str, value: Any, where: str, sources: dict[str, str], dat
         value = {"eval": value}
     if not isinstance(value, dict):
         raise error(f"{where}: expected a mapping with eval (and optional source, search) or datamodel")
-    unknown = set(value) - _VALUE_KEYS
-    if unknown:
-        raise error(f"{where}: unknown key(s) {', '.join(sorted(map(str, unknown)))} (allowed: "
-                    f"{', '.join(sorted(_VALUE_KEYS))})")
+    _check_keys(value, _VALUE_KEYS, where, error)
     if ("eval" in value) == ("datamodel" in value):
         raise error(f"{where}: give exactly one of eval or datamodel")
     if "datamodel" in value:

@@ -176,31 +176,12 @@ def only_named_groups(pattern: str) -> str:
     in ``rex``, and dropping them keeps the named groups' numbers low: DuckDB's ``regexp_extract`` only
     takes group numbers up to 9."""
     out: list[str] = []
-    i = 0
-    in_class = False
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            out.append(pattern[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-            out.append(ch)
-            i += 1
-            continue
-        if ch == "[":
-            in_class = True
-            j = i + 1
-            if j < len(pattern) and pattern[j] == "^":
-                j += 1
-            if j < len(pattern) and pattern[j] == "]":
-                j += 1
-            out.append(pattern[i:j])
-            i = j
-            continue
-        out.append("(?:" if ch == "(" and not pattern.startswith("(?", i) else ch)
-        i += 1
+    copied = 0
+    for i, ch, _ in _structure(pattern):
+        if ch == "(" and not pattern.startswith("(?", i):
+            out += (pattern[copied:i], "(?:")
+            copied = i + 1
+    out.append(pattern[copied:])
     return "".join(out)
 
 
@@ -209,37 +190,13 @@ def capture_groups(pattern: str) -> list[str | None]:
     RE2 numbers them: so a named group's position can be given to ``regexp_extract`` (which maps groups by
     position, not by name)."""
     groups: list[str | None] = []
-    i = 0
-    in_class = False
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
+    for i, ch, _ in _structure(pattern):
+        if ch != "(":
             continue
-        if in_class:
-            if ch == "]":
-                in_class = False
-            i += 1
-            continue
-        if ch == "[":
-            in_class = True
-            # a ']' right after '[' or '[^' is literal
-            j = i + 1
-            if j < len(pattern) and pattern[j] == "^":
-                j += 1
-            if j < len(pattern) and pattern[j] == "]":
-                j += 1
-            i = j
-            continue
-        if ch == "(":
-            if pattern.startswith("(?P<", i):
-                end = pattern.index(">", i)
-                groups.append(pattern[i + 4 : end])
-            elif pattern.startswith("(?", i):
-                pass  # non-capturing group or flags
-            else:
-                groups.append(None)
-        i += 1
+        if pattern.startswith("(?P<", i):
+            groups.append(pattern[i + 4 : pattern.index(">", i)])
+        elif not pattern.startswith("(?", i):  # (?: ...) and flags do not capture
+            groups.append(None)
     return groups
 
 
@@ -328,7 +285,8 @@ def search_form(pattern: str) -> tuple[str, bool] | None:
 
 def _structure(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
     """``(index, char, group depth after it)`` for each character of ``pattern`` from ``start`` that is neither
-    escaped nor inside a character class: what the look-around rewrites need to see a regex's grouping."""
+    escaped nor inside a character class: what capture-group numbering and the look-around rewrites need to see
+    of a regex's grouping."""
     depth = 0
     i = start
     in_class = False
@@ -341,6 +299,11 @@ def _structure(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
+            # a ']' right after '[' or '[^' is literal
+            i += 2 if pattern.startswith("^", i + 1) else 1
+            if pattern.startswith("]", i):
+                i += 1
+            continue
         else:
             depth += (ch == "(") - (ch == ")")
             yield i, ch, depth

@@ -56,16 +56,12 @@ def _stage_body(select: exp.Expression, generator: Generator, key: str) -> str:
     return cached
 
 
-def _generator(dialect: str, pretty: bool) -> Generator:
-    """One generator prints every piece of a query: ``Expression.sql()`` would look the dialect up and build a
-    new dialect and generator for each CTE, which costs as much as printing a small CTE. ``generate`` resets
-    what it keeps between calls, so reusing it prints exactly the same text."""
-    return printer(dialect, pretty=pretty)
-
-
 def render(query: CompiledQuery, *, pretty: bool = True, dialect: str = "duckdb") -> str:
     """The whole query: ``WITH s1_x AS (...), ... SELECT ... FROM last``."""
-    generator = _generator(dialect, pretty)
+    # One generator prints every piece of the query: ``Expression.sql()`` would look the dialect up and build a
+    # new dialect and generator for each CTE, which costs as much as printing a small CTE. ``generate`` resets
+    # what it keeps between calls, so reusing it prints exactly the same text.
+    generator = printer(dialect, pretty=pretty)
     key = f"sqldetect_rendered:{dialect}:{pretty}"
     ctes: list[str] = []
     for stage in query.stages:

@@ -6,14 +6,16 @@ the other. ESCU uses it as ``appendpipe [| map search="search `wineventlog_secur
 TargetLogonId=$TargetLogonId$"]`` (the logon events of the sessions found so far).
 
 One search per row is a join: the search without its ``field=$name$`` terms runs once over the events, and its
-events are joined to the first ``maxsearches`` rows on each such term (the field's value matched against the
-row's value as a search would: whole value, case-insensitive, ``*`` a wildcard). Two rows with the same value
+events are joined to the first ``maxsearches`` rows on each such term, the row's value matched as a search
+matches a value from a subsearch (``subsearch.matches_value``: whole value, case-insensitive, ``*`` a wildcard,
+any value of a multivalue field, a CIDR value by subnet). Two rows with the same value
 give that value's events twice, as the two searches would. Results come in row order, each search's in the
 search's own order.
 
 Translated shape, refused by name otherwise: the search string is one ``search`` (macros expanded, as Splunk
 parses the string as a new search), and each ``$name$`` is the whole value of a ``field=$name$`` term ANDed at
-its top level. A row without the field matches nothing (Splunk would search for the literal ``$name$``).
+its top level. A row without the field matches nothing (Splunk would search for the literal ``$name$``); a row's
+multivalue field gives its first value.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from sqlglot import exp
 
 from sqldetect.compile.context import StageContext, StageResult
 from sqldetect.compile.registry import command
-from sqldetect.compile.relation import SEQ_COLUMN, Kind, OrderKey, Relation, order_by_expressions
-from sqldetect.compile.sql import alias, anon, lit, star
+from sqldetect.compile.relation import SEQ_COLUMN, OrderKey, Relation, order_by_expressions
+from sqldetect.compile.sql import FALSE, alias, and_, lit, star
+from sqldetect.compile.subsearch import matches_value
+from sqldetect.compile.typed import Typed, as_string
 from sqldetect.errors import Span, SqlDetectError
 from sqldetect.spl import ast
 
@@ -73,24 +77,18 @@ def map_(ctx: StageContext, cmd: ast.GenericCommand) -> StageResult:
                          else None, over="OVER"), _ROW)]
     for number, name in enumerate(names):
         info = ctx.input.get(name)
-        value = exp.Null() if info is None else _first_text(exp.column(info.column, quoted=True), info.kind)
+        value = exp.Null() if info is None else as_string(Typed(exp.column(info.column, quoted=True), info.kind))
         driver_items.append(alias(value, _PLACEHOLDER.format(number)))
     driver = exp.select(*driver_items).from_(ctx.source(), copy=False)
     driver = exp.select(star()).from_(exp.Subquery(this=driver, alias=exp.TableAlias(this=exp.to_identifier("rows"))),
                                       copy=False).where(exp.LTE(this=exp.column(_ROW), expression=lit(limit)), copy=False)
 
-    condition: exp.Expression = exp.true()
-    for field, number in terms:
-        info = found.get(field)
-        if info is None:
-            condition = exp.false()  # the events have no such field: no search finds anything
-            break
-        if info.kind == Kind.MULTIVALUE:
-            raise ctx.unsupported("map $field$ on a multivalue field",
-                                  f"map: {field}=${names[number]}$ compares a multivalue field", option.span)
-        test = _glob(exp.column(info.column, table="found", quoted=True),
-                     exp.column(_PLACEHOLDER.format(number), table="driver"))
-        condition = test if isinstance(condition, exp.Boolean) else exp.and_(condition, test, copy=False)
+    # Each field=$name$ term as the search would test it, the row's value standing for the typed text.
+    tests = [FALSE] if any(found.get(field) is None for field, _ in terms) else [  # a field no event has: no match
+        matches_value(Typed(exp.column(found.fields[field].column, table="found", quoted=True),
+                            found.fields[field].kind), exp.column(_PLACEHOLDER.format(number), table="driver"))
+        for field, number in terms]
+    condition = and_(*tests)
 
     hidden = [h for h in found.hidden if h != SEQ_COLUMN]
     excluded = [exp.column(SEQ_COLUMN)] if SEQ_COLUMN in found.hidden else []
@@ -159,19 +157,3 @@ def _mentions(node: object, placeholders: tuple[str, ...]) -> bool:
     if dataclasses.is_dataclass(node):
         return any(_mentions(getattr(node, f.name), placeholders) for f in dataclasses.fields(node))
     return False
-
-
-def _first_text(column: exp.Expression, kind: Kind) -> exp.Expression:
-    """A row's value as the text substituted into the search (a multivalue field: its first value)."""
-    if kind == Kind.MULTIVALUE:
-        column = exp.Bracket(this=column, expressions=[lit(1)])
-    return exp.Cast(this=column, to=exp.DataType.build("VARCHAR"))
-
-
-def _glob(field: exp.Expression, value: exp.Expression) -> exp.Expression:
-    """``field=<value>`` as a search matches it: the whole value, case-insensitive, ``*`` any characters."""
-    escaped: exp.Expression = anon("lower", value)
-    for old, new in (("\\", "\\\\"), ("%", "\\%"), ("_", "\\_"), ("*", "%")):
-        escaped = anon("replace", escaped, lit(old), lit(new))
-    text = anon("lower", exp.Cast(this=field, to=exp.DataType.build("VARCHAR")))
-    return exp.Escape(this=exp.Like(this=text, expression=escaped), expression=lit("\\"))
