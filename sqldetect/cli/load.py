@@ -20,7 +20,8 @@ from sqldetect.events.windows import RAW_FORMATS
 @click.option("--parser", type=click.Choice(PARSERS), default="evtx", show_default=True,
               help="EVTX parser: the Rust-backed evtx package or pure-Python python-evtx.")  # fmt: skip
 @click.option("--raw-format", type=click.Choice(RAW_FORMATS), default="xml", show_default=True,
-              help="Windows _raw as XmlWinEventLog (xml) or WinEventLog (classic) text.")  # fmt: skip
+              help="Windows _raw as XmlWinEventLog (xml; field values keep XML entities, &gt;) or WinEventLog "
+                   "(classic) text.")  # fmt: skip
 @click.option("--index", default="main", show_default=True, help="Value of the index field.")
 @click.option("--messages", "messages", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Extra message-template YAML file (repeatable; later files override).")  # fmt: skip

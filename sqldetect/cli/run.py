@@ -97,7 +97,8 @@ def _parse_now(value: str | None) -> datetime | None:
 @click.option("--parser", type=click.Choice(["evtx", "python-evtx"]), default="evtx", show_default=True,
               help="EVTX parser for event files.")
 @click.option("--raw-format", type=click.Choice(["xml", "classic"]), default="xml", show_default=True,
-              help="Splunk rendering of Windows _raw: XmlWinEventLog or classic WinEventLog.")
+              help="Splunk rendering of Windows _raw: XmlWinEventLog (field values keep XML entities, &gt;) or classic "
+                   "WinEventLog.")
 @click.option("--index", "index_name", default="main", show_default=True, help="The index field of loaded events.")
 @click.option("--messages", "message_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Extra Windows message templates (YAML); repeatable.")
